@@ -1,0 +1,48 @@
+import type { PlatformConfig } from "../stacks/config/derive";
+import { CONNECT_TOKEN_SECRET, COREDNS_REPLICAS, SECRET_STORE_NAME } from "./constants";
+
+/**
+ * The `cluster-settings` ConfigMap data that Flux substitutes into the GitOps repo (keys of the
+ * architecture document, §7). Every key that can be derived from the stack config is derived
+ * here, so the stack file is the single source of truth; `platform:clusterSettings` adds the rest.
+ */
+export function derivedClusterSettings(cfg: PlatformConfig): Record<string, string> {
+    const settings: Record<string, string> = {
+        CLUSTER: cfg.cluster.name,
+        CLUSTER_ID: String(cfg.cluster.id),
+        POD_CIDR: JSON.stringify([cfg.network.podCidr]),
+        POD_CIDR_STRING: cfg.network.podCidr,
+        SERVICE_CIDR: JSON.stringify([cfg.network.serviceCidr]),
+        // What Cilium uses, so Flux's Cilium HelmRelease renders exactly the bootstrap values.
+        K8S_SERVICE_HOST: cfg.cilium.k8sServiceHost,
+        K8S_SERVICE_PORT: String(cfg.cilium.k8sServicePort),
+        CILIUM_VERSION: cfg.charts.cilium.version,
+        CLUSTERMESH_IP: cfg.clustermesh.ip,
+        CILIUM_GATEWAY_LB_IP: cfg.cilium.gatewayIp,
+        CILIUM_BGP_LOCAL_ASN: String(cfg.bgp.localAsn),
+        CILIUM_BGP_PEER_ASN: String(cfg.bgp.peerAsn),
+        CILIUM_BGP_PEER_ADDRESS: `${cfg.bgp.peerAddress}/32`,
+        CILIUM_LB_POOL_START: cfg.cilium.lbPool.start,
+        CILIUM_LB_POOL_END: cfg.cilium.lbPool.stop,
+        COREDNS_CLUSTER_IP: cfg.network.coreDnsIp,
+        COREDNS_REPLICAS: String(COREDNS_REPLICAS),
+        EXTERNAL_SECRET_STORE: SECRET_STORE_NAME,
+        ONEPASSWORD_CONNECT_HOST: cfg.onepassword.connectHost,
+        ONEPASSWORD_CONNECT_TOKEN_SECRET: CONNECT_TOKEN_SECRET,
+    };
+    // Shared pool manifests carry one pool per cluster; each cluster enables only its own.
+    settings[poolDisabledKey(cfg.cluster.name)] = "false";
+    for (const peer of cfg.clustermesh.peers) settings[poolDisabledKey(peer.name)] = "true";
+    return settings;
+}
+
+/** `INFRA_POOL_DISABLED` for cluster `infra`. */
+export function poolDisabledKey(clusterName: string): string {
+    return `${clusterName.toUpperCase().replace(/-/g, "_")}_POOL_DISABLED`;
+}
+
+/** The full ConfigMap data: derived keys plus the extra keys from config, sorted by key. */
+export function clusterSettings(cfg: PlatformConfig): Record<string, string> {
+    const all = { ...cfg.clusterSettings, ...derivedClusterSettings(cfg) };
+    return Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
+}
