@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { RawConfig } from "../stacks/config/parse";
 import { providerOutputs, invokeResult, isKnownInvoke, isKnownResourceType } from "./providers";
-import { Recording, secretPaths, unwrapSecrets, type RecordedResource } from "./recording";
+import { decodeWire, Recording, secretPaths, UNKNOWN, unwrapSecrets, type RecordedResource } from "./recording";
 
 /**
  * An offline engine: runs the real program under Pulumi's in-process mocks and records every
@@ -30,6 +30,8 @@ export interface EvaluateOptions {
     config: RawConfig;
     /** Outputs of other stacks by full name (org/project/stack); others don't exist. */
     stackReferences?: Record<string, StackOutputs>;
+    /** Record into this (so a caller can inspect what happened even when the run fails). */
+    recording?: Recording;
 }
 
 /** A stack output: its plain value and whether it is secret. */
@@ -54,6 +56,7 @@ export class EngineViolation extends Error {
 /* eslint-disable @typescript-eslint/no-require-imports */
 const sdkDir = require.resolve("@pulumi/pulumi");
 const rpc = require("@pulumi/pulumi/runtime/rpc");
+const stateModule = require("@pulumi/pulumi/runtime/state");
 const settings = require("@pulumi/pulumi/runtime/settings");
 const resproto = require("@pulumi/pulumi/proto/resource_pb");
 const provproto = require("@pulumi/pulumi/proto/provider_pb");
@@ -67,7 +70,7 @@ type Callback = (err: unknown, resp?: unknown) => void;
  * registered and exported. Rejects with the program's own error, or with an `EngineViolation`.
  */
 export async function evaluate(program: () => unknown, options: EvaluateOptions): Promise<Evaluation> {
-    const recording = new Recording();
+    const recording = options.recording ?? new Recording();
     const violations: string[] = [];
     const state = new Map<string, Record<string, unknown>>();
     const preview = options.preview ?? false;
@@ -80,6 +83,9 @@ export async function evaluate(program: () => unknown, options: EvaluateOptions)
         options.organization ?? "organization",
     );
     pulumi.runtime.setAllConfig(options.config.values, [...options.config.secretKeys]);
+    // The real engine accepts output values, which keep secretness on the exact leaf that is
+    // secret (plain mocks turn this off and lift it to the whole top-level property).
+    stateModule.getStore().supportsOutputValues = true;
 
     const monitor = pulumi.runtime.getMonitor() as unknown as Record<string, unknown>;
     const newUrn = (parent: string, type: string, name: string): string => {
@@ -92,7 +98,7 @@ export async function evaluate(program: () => unknown, options: EvaluateOptions)
         const type: string = req.getType();
         const name: string = req.getName();
         const urn = newUrn(req.getParent(), type, name);
-        const rawInputs = rpc.deserializeProperties(read ? req.getProperties() : req.getObject()) as Record<string, unknown>;
+        const rawInputs = decodeWire((read ? req.getProperties() : req.getObject())?.toJavaScript() ?? {}) as Record<string, unknown>;
         const custom = read ? true : (req.getCustom() as boolean);
         if (state.has(urn)) violations.push(`duplicate URN ${urn}: two resources of type ${type} are named "${name}"`);
         if (custom && !isKnownResourceType(type)) violations.push(`unknown resource type ${type} (resource "${name}")`);
@@ -106,7 +112,7 @@ export async function evaluate(program: () => unknown, options: EvaluateOptions)
             if (key in object && secretPaths(object[key]).length === 0) object[key] = { [rpc.specialSigKey]: rpc.specialSecretSig, value: object[key] };
         }
         state.set(urn, { urn, id, state: object });
-        return { urn, id, object: await rpc.serializeProperties("", object) };
+        return { urn, id, object: await rpc.serializeProperties("", toWireUnknowns(object)) };
     };
 
     monitor.registerResource = (req: any, callback: Callback) => {
@@ -141,7 +147,7 @@ export async function evaluate(program: () => unknown, options: EvaluateOptions)
     monitor.invoke = (req: any, callback: Callback) => {
         (async () => {
             const token: string = req.getTok();
-            const rawInputs = rpc.deserializeProperties(req.getArgs()) as Record<string, unknown>;
+            const rawInputs = decodeWire(req.getArgs()?.toJavaScript() ?? {}) as Record<string, unknown>;
             if (token === "pulumi:pulumi:getResource") return [...state.values()].find((r) => r.urn === rawInputs.urn) ?? {};
             recording.invokes.push({
                 token,
@@ -252,6 +258,14 @@ function recordOf(req: any, urn: string, type: string, name: string, custom: boo
     };
 }
 
+/** Turns recorded unknown markers back into the wire's unknown value, so they stay unknown. */
+function toWireUnknowns(v: unknown): unknown {
+    if (v === UNKNOWN) return rpc.unknownValue;
+    if (Array.isArray(v)) return v.map(toWireUnknowns);
+    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toWireUnknowns(x)]));
+    return v;
+}
+
 /** Provider references are `<provider URN>::<provider id>`. */
 function providerUrn(ref: string): string | undefined {
     if (!ref) return undefined;
@@ -277,9 +291,6 @@ async function resolveOutputs(exported: unknown): Promise<Record<string, StackOu
     }
     return out;
 }
-
-/** What an unknown (computed, not yet known in preview) output value renders as. */
-export const UNKNOWN = "[unknown until applied]";
 
 function replaceUnknowns(v: unknown): unknown {
     if (pulumi.isUnknown(v)) return UNKNOWN;

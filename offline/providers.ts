@@ -22,6 +22,7 @@ const OTHER_RESOURCES = new Set([
     "tls:index/privateKey:PrivateKey",
     "tls:index/selfSignedCert:SelfSignedCert",
     "pulumi-nodejs:dynamic:Resource",
+    "pulumi:pulumi:StackReference",
 ]);
 
 const INVOKES = new Set([

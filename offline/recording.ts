@@ -52,6 +52,31 @@ export interface RecordedInvoke {
     pluginDownloadURL?: string;
 }
 
+/** Marker of an output value on the wire (runtime/rpc.ts `specialOutputValueSig`). */
+const OUTPUT_VALUE_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
+/** The wire value of an unknown (runtime/rpc.ts `unknownValue`). */
+const UNKNOWN_WIRE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+/** How an unknown (not yet computed) value is recorded. */
+export const UNKNOWN = "[unknown until applied]";
+
+/**
+ * Decodes properties as the engine receives them from an SDK that sends output values (the real
+ * engine supports them): secretness stays on the exact leaf that was secret, unknowns are marked.
+ * Secrets are kept as secret envelopes (see `isSecretValue`).
+ */
+export function decodeWire(v: unknown): unknown {
+    if (v === UNKNOWN_WIRE) return UNKNOWN;
+    if (Array.isArray(v)) return v.map(decodeWire);
+    if (v === null || typeof v !== "object") return v;
+    const o = v as Record<string, unknown>;
+    if (o[SIG_KEY] === OUTPUT_VALUE_SIG) {
+        const value = "value" in o ? decodeWire(o.value) : UNKNOWN;
+        return o.secret === true ? { [SIG_KEY]: SECRET_SIG, value } : value;
+    }
+    if (o[SIG_KEY] === SECRET_SIG) return { [SIG_KEY]: SECRET_SIG, value: decodeWire(o.value) };
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, decodeWire(x)]));
+}
+
 /** True if `v` is a value the SDK marked secret on the wire. */
 export function isSecretValue(v: unknown): v is { value: unknown } {
     return v !== null && typeof v === "object" && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;

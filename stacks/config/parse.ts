@@ -73,10 +73,14 @@ function parsePlatformKeys(raw: RawConfig, problems: Problems): PartialInput {
         const text = raw.values[fullKey];
         let value: unknown;
         if (text !== undefined) {
+            // Structured stack config reaches programs as JSON text; every platform key is structured.
             try {
                 value = JSON.parse(text);
             } catch {
-                problems.add(fullKey, text, "must be a YAML mapping or list, not a plain string");
+                value = text;
+            }
+            if (value === null || typeof value !== "object") {
+                problems.add(fullKey, text, "must be a YAML mapping or list, not a plain value");
                 continue;
             }
         }
@@ -95,6 +99,10 @@ function parsePlatformKeys(raw: RawConfig, problems: Problems): PartialInput {
                 continue;
             }
             const path = keyPath(NAMESPACE, [key, ...issue.path]);
+            if (issue.code === "invalid_key") {
+                problems.add(path, undefined, issue.issues[0]?.message ?? issue.message);
+                continue;
+            }
             const found = lookup(value, issue.path);
             problems.add(path, found, found === undefined ? "is required; see the README's stack configuration reference" : issue.message);
         }

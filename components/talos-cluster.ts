@@ -1,0 +1,172 @@
+import * as pulumi from "@pulumi/pulumi";
+import { installerImage, nodePatches, schematicYaml, type UserPatches } from "../planners/talos-patches";
+import type { NodeSpec, PlatformConfig } from "../stacks/config/derive";
+import * as talos from "../talos/provider";
+import { ApiReady } from "./gates";
+
+export interface TalosClusterArgs {
+    platform: PlatformConfig;
+    /** The user's patch files for this cluster (read by the stack, see talos/README.md). */
+    userPatches: UserPatches;
+}
+
+/**
+ * Takes the stack's nodes from Talos maintenance mode to a bootstrapped Kubernetes control plane
+ * whose API answers: machine secrets, the Image Factory schematic, one configuration apply per
+ * node, etcd bootstrap on the first control plane, the admin kubeconfig and talosconfig, and an
+ * API readiness gate that everything talking to Kubernetes should depend on.
+ */
+export class TalosCluster extends pulumi.ComponentResource {
+    /** Admin kubeconfig (secret). */
+    public readonly kubeconfig: pulumi.Output<string>;
+    /** talosconfig with the control-plane IPs as endpoints (secret). */
+    public readonly talosconfig: pulumi.Output<string>;
+    /** Completes once the Kubernetes API answers; depend on it before talking to Kubernetes. */
+    public readonly apiReady: ApiReady;
+    /** The etcd bootstrap; in-cluster objects use it as their `deletedWith` anchor. */
+    public readonly bootstrap: talos.machine.Bootstrap;
+    /** Installer image every node installs. */
+    public readonly installerImage: pulumi.Output<string>;
+    /** Node IPs by role. */
+    public readonly controlPlaneIps: string[];
+    public readonly workerIps: string[];
+
+    /**
+     * @param name The _unique_ name of this component; prefixes every child (use the cluster name).
+     */
+    constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:index:TalosCluster", name, {}, opts);
+        const cfg = args.platform;
+        const child = { parent: this };
+
+        // The cluster PKI. Losing it means losing control of the running cluster, so: protected
+        // (`pulumi destroy` refuses; rebuild drills use --exclude-protected), and a changed
+        // talosVersion is ignored because lowering it would make the provider replace the PKI.
+        const secrets = new talos.machine.Secrets(
+            `${name}-secrets`,
+            { talosVersion: cfg.versions.talosContract },
+            { ...child, protect: true, ignoreChanges: ["talosVersion"] },
+        );
+        // Rebuilt field by field: passing the provider's nested object straight through has failed to
+        // marshal (pulumiverse/pulumi-talos#80, #103, #200).
+        const machineSecrets = secrets.machineSecrets.apply(copyMachineSecrets);
+        const clientConfiguration = secrets.clientConfiguration.apply((c) => ({
+            caCertificate: c.caCertificate,
+            clientCertificate: c.clientCertificate,
+            clientKey: c.clientKey,
+        }));
+
+        // Content-addressed: a changed schematic is a new schematic id, i.e. a replacement.
+        const schematic = new talos.imagefactory.Schematic(`${name}-schematic`, { schematic: schematicYaml(cfg) }, { ...child, replaceOnChanges: ["schematic"] });
+        this.installerImage = schematic.id.apply((id) => installerImage(id, cfg.versions.talos));
+
+        const baseConfig = (role: NodeSpec["role"]) =>
+            talos.machine.getConfigurationOutput(
+                {
+                    clusterName: cfg.cluster.name,
+                    clusterEndpoint: cfg.cluster.endpoint,
+                    machineType: role,
+                    machineSecrets,
+                    talosVersion: cfg.versions.talosContract,
+                    kubernetesVersion: cfg.versions.kubernetes,
+                    docs: false,
+                    examples: false,
+                },
+                child,
+            ).machineConfiguration;
+        const configs = { controlplane: baseConfig("controlplane"), worker: cfg.workers.length > 0 ? baseConfig("worker") : undefined };
+
+        const timeouts = cfg.talos.timeouts;
+        const apply = (node: NodeSpec, dependsOn: pulumi.Resource[]) =>
+            new talos.machine.ConfigurationApply(
+                `${name}-${node.hostname}`,
+                {
+                    clientConfiguration,
+                    machineConfigurationInput: configs[node.role]!,
+                    node: node.ip,
+                    endpoint: node.ip,
+                    configPatches: this.installerImage.apply((image) => nodePatches(cfg, node, image, args.userPatches)),
+                    applyMode: cfg.talos.applyMode,
+                    // graceful=false: a whole-cluster destroy would otherwise fail on the last etcd member.
+                    onDestroy: { reset: cfg.talos.resetOnDestroy, graceful: false, reboot: true },
+                    timeouts: { create: timeouts.apply, update: timeouts.apply, delete: timeouts.apply },
+                },
+                { ...child, dependsOn },
+            );
+
+        // Every control plane is configured in parallel; nothing orders them against each other.
+        const controlPlaneApplies = cfg.controlPlanes.map((node) => apply(node, []));
+
+        const bootstrapNode = cfg.bootstrapNode.ip;
+        this.bootstrap = new talos.machine.Bootstrap(
+            `${name}-bootstrap`,
+            { clientConfiguration, node: bootstrapNode, endpoint: bootstrapNode, timeouts: { create: timeouts.bootstrap } },
+            {
+                ...child,
+                // etcd must be bootstrapped exactly once, after every control plane has its config.
+                dependsOn: controlPlaneApplies,
+                // Bootstrapping is one-shot: re-running it on a live cluster retries AlreadyExists until
+                // the timeout, so later changes to these inputs must never replace it.
+                ignoreChanges: ["node", "endpoint", "clientConfiguration", "timeouts"],
+            },
+        );
+
+        // Workers join once the control plane exists.
+        cfg.workers.forEach((node) => apply(node, [this.bootstrap]));
+
+        const kubeconfig = new talos.cluster.Kubeconfig(
+            `${name}-kubeconfig`,
+            {
+                clientConfiguration,
+                node: bootstrapNode,
+                endpoint: bootstrapNode,
+                certificateRenewalDuration: cfg.talos.kubeconfigRenewal,
+                timeouts: { create: timeouts.kubeconfig, update: timeouts.kubeconfig },
+            },
+            // The provider retries until the API issues a kubeconfig, which needs etcd.
+            { ...child, dependsOn: [this.bootstrap] },
+        );
+        this.kubeconfig = pulumi.secret(kubeconfig.kubeconfigRaw);
+
+        this.controlPlaneIps = cfg.controlPlanes.map((n) => n.ip);
+        this.workerIps = cfg.workers.map((n) => n.ip);
+        this.talosconfig = pulumi.secret(
+            talos.client.getConfigurationOutput(
+                { clusterName: cfg.cluster.name, clientConfiguration, endpoints: this.controlPlaneIps, nodes: cfg.nodes.map((n) => n.ip) },
+                child,
+            ).talosConfig,
+        );
+
+        this.apiReady = new ApiReady(`${name}-api-ready`, { kubeconfig: this.kubeconfig, timeout: timeouts.apiReady }, child);
+
+        this.registerOutputs({
+            kubeconfig: this.kubeconfig,
+            talosconfig: this.talosconfig,
+            apiReady: this.apiReady,
+            bootstrap: this.bootstrap,
+            installerImage: this.installerImage,
+            controlPlaneIps: this.controlPlaneIps,
+            workerIps: this.workerIps,
+        });
+    }
+}
+
+function copyMachineSecrets(s: talos.MachineSecrets): talos.MachineSecrets {
+    const cert = (c: talos.Certificate) => ({ cert: c.cert, key: c.key });
+    return {
+        certs: {
+            etcd: cert(s.certs.etcd),
+            k8s: cert(s.certs.k8s),
+            k8sAggregator: cert(s.certs.k8sAggregator),
+            k8sServiceaccount: { key: s.certs.k8sServiceaccount.key },
+            os: cert(s.certs.os),
+        },
+        cluster: { id: s.cluster.id, secret: s.cluster.secret },
+        secrets: {
+            bootstrapToken: s.secrets.bootstrapToken,
+            secretboxEncryptionSecret: s.secrets.secretboxEncryptionSecret,
+            ...(s.secrets.aescbcEncryptionSecret ? { aescbcEncryptionSecret: s.secrets.aescbcEncryptionSecret } : {}),
+        },
+        trustdinfo: { token: s.trustdinfo.token },
+    };
+}

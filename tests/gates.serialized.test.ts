@@ -1,0 +1,79 @@
+import { execFile, execFileSync } from "child_process";
+import * as path from "path";
+import { nodeList, startApiServer, type TestApiServer } from "./support/api-server";
+import { kubeconfigFor, makePki, type TestPki } from "./support/tls";
+import { ROOT } from "./harness";
+
+/**
+ * The gates run inside Pulumi's dynamic-provider host, from code the SDK serialized at `pulumi up`.
+ * This test takes that path for real: serialize the providers in a plain Node process (as the
+ * language host does), then load the text in another process the way the host does
+ * (require-from-string, resolving modules from @pulumi/pulumi's dynamic-provider folder) and run
+ * `create` against a local HTTPS API server.
+ */
+
+const HOST_DIR = path.join(ROOT, "node_modules", "@pulumi", "pulumi", "cmd", "dynamic-provider");
+
+let providers: Record<string, string>;
+let pki: TestPki;
+let server: TestApiServer;
+
+beforeAll(async () => {
+    const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "support", "serialize-gates.ts")], {
+        cwd: ROOT,
+        encoding: "utf8",
+        timeout: 60_000,
+    });
+    providers = JSON.parse(out) as Record<string, string>;
+    pki = makePki("serialized");
+    server = await startApiServer(pki, (p) => (p === "/readyz" ? { status: 200, body: "ok" } : { status: 200, body: nodeList({ n1: "True", n2: "True" }) }));
+}, 90_000);
+
+afterAll(async () => {
+    await server?.close();
+});
+
+/**
+ * Loads a serialized provider the way the dynamic-provider host does and calls `create`. (Async:
+ * the test API server lives in this process and must keep serving meanwhile.)
+ */
+function createWith(providerText: string, inputs: object): Promise<{ ok: boolean; result?: unknown; error?: string }> {
+    const script = `
+        const requireFromString = require("require-from-string");
+        const provider = requireFromString(process.env.PROVIDER, ${JSON.stringify(path.join(HOST_DIR, "index.js"))}).handler();
+        provider.create(JSON.parse(process.env.INPUTS)).then(
+            (r) => process.stdout.write(JSON.stringify({ ok: true, result: r })),
+            (e) => process.stdout.write(JSON.stringify({ ok: false, error: String(e && e.message || e) })),
+        );`;
+    return new Promise((resolve, reject) => {
+        execFile(
+            process.execPath,
+            ["-e", script],
+            { cwd: HOST_DIR, env: { PATH: process.env.PATH, PROVIDER: providerText, INPUTS: JSON.stringify(inputs) }, encoding: "utf8", timeout: 30_000 },
+            (err, stdout, stderr) => (err ? reject(new Error(`provider host failed: ${stderr || err.message}`)) : resolve(JSON.parse(stdout))),
+        );
+    });
+}
+
+test("both gates serialize to self-contained code", () => {
+    expect(Object.keys(providers).sort()).toEqual(["api", "nodes"]);
+    // Third-party modules are loaded by name, never inlined by value.
+    expect(providers.api).toContain('require("yaml")');
+    expect(providers.api).not.toContain("kubeconfig: \"unused\"");
+});
+
+test("the serialized API gate waits for /readyz on the kubeconfig's server", async () => {
+    const res = await createWith(providers.api, { kubeconfig: kubeconfigFor(server.url, pki.caCert, pki), timeout: "30s", interval: "20ms" });
+    expect(res).toEqual({ ok: true, result: { id: server.url, outs: { server: server.url } } });
+});
+
+test("the serialized nodes gate waits for the listed nodes", async () => {
+    const res = await createWith(providers.nodes, { kubeconfig: kubeconfigFor(server.url, pki.caCert, pki), timeout: "30s", interval: "20ms", nodes: ["n1", "n2"] });
+    expect(res).toEqual({ ok: true, result: { id: "n1,n2", outs: { nodes: ["n1", "n2"] } } });
+});
+
+test("the serialized gate fails `pulumi up` with the gate's message", async () => {
+    const res = await createWith(providers.nodes, { kubeconfig: kubeconfigFor(server.url, pki.caCert, pki), timeout: "1s", interval: "20ms", nodes: ["n1", "n3"] });
+    expect(res.ok).toBe(false);
+    expect(res.error).toMatch(/^nodes Ready at https:\/\/127\.0\.0\.1:\d+: not ready after 1s \(\d+ attempts\); last failure: waiting for n3 \(not registered\)$/);
+});

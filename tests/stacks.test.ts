@@ -1,0 +1,13 @@
+import { runStack } from "./harness";
+
+/** Whole-stack evaluations of the committed stack files, end to end. */
+
+describe.each(["infra", "apps"])("stack %s", (stack) => {
+    test("evaluates end to end without engine violations, every resource inside a component", async () => {
+        const ev = await runStack(stack);
+        expect(ev.recording.resources.length).toBeGreaterThan(0);
+        const roots = ev.recording.resources.filter((r) => r.parent === undefined && !r.read);
+        expect(roots.map((r) => r.type)).toEqual(["platform:index:TalosCluster"]);
+        for (const [name, output] of Object.entries(ev.outputs)) expect({ name, known: output.value !== undefined }).toEqual({ name, known: true });
+    });
+});

@@ -1,0 +1,157 @@
+import * as YAML from "yaml";
+import type { Evaluation } from "../offline/engine";
+import { isSecretAt, type RecordedResource } from "../offline/recording";
+import { fixtures } from "./fixtures";
+import { runStack, stackConfig, withKeys } from "./harness";
+
+/** The Talos bring-up as the engine would receive it, for both real stacks. */
+
+const APPLY = "talos:machine/configurationApply:ConfigurationApply";
+const BOOTSTRAP = "talos:machine/bootstrap:Bootstrap";
+const SECRETS = "talos:machine/secrets:Secrets";
+const SCHEMATIC = "talos:imageFactory/schematic:Schematic";
+const KUBECONFIG = "talos:cluster/kubeconfig:Kubeconfig";
+const GET_CONFIG = "talos:machine/getConfiguration:getConfiguration";
+
+const stacks = {
+    infra: { hosts: ["infra-01", "infra-02", "infra-03"], ips: ["10.25.11.11", "10.25.11.12", "10.25.11.13"] },
+    apps: { hosts: ["apps-01", "apps-02", "apps-03"], ips: ["10.25.11.14", "10.25.11.15", "10.25.11.16"] },
+};
+
+const evaluations: Record<string, Evaluation> = {};
+beforeAll(async () => {
+    for (const stack of Object.keys(stacks)) evaluations[stack] = await runStack(stack);
+});
+
+describe.each(Object.entries(stacks))("stack %s", (stack, { hosts, ips }) => {
+    const ev = () => evaluations[stack];
+    const talos = () => ev().recording.resources.filter((r) => r.type.startsWith("talos:"));
+
+    test("generates the machine secrets once, protected, pinned to the Talos 1.11 contract", () => {
+        const [secrets] = ev().recording.ofType(SECRETS);
+        expect(ev().recording.ofType(SECRETS)).toHaveLength(1);
+        expect(secrets.name).toBe(`${stack}-secrets`);
+        expect(secrets.inputs).toEqual({ talosVersion: "v1.11" });
+        expect(secrets.protect).toBe(true);
+        expect(secrets.ignoreChanges).toEqual(["talosVersion"]);
+    });
+
+    test("registers the Image Factory schematic from config; a change replaces it", () => {
+        const [schematic] = ev().recording.ofType(SCHEMATIC);
+        expect(YAML.parse(schematic.inputs.schematic as string)).toEqual({
+            customization: {
+                extraKernelArgs: ["module_blacklist=e1000e", "init_on_alloc=0", "init_on_free=0", "mitigations=off", "security=none", "apparmor=0", "talos.auditd.disabled=1"],
+                systemExtensions: { officialExtensions: ["siderolabs/intel-ucode", "siderolabs/i915-ucode", "siderolabs/iscsi-tools", "siderolabs/nfsrahead"] },
+            },
+        });
+        expect(schematic.replaceOnChanges).toEqual(["schematic"]);
+    });
+
+    test("applies one configuration per node, named by hostname, in parallel", () => {
+        const applies = ev().recording.ofType(APPLY);
+        expect(applies.map((a) => a.name).sort()).toEqual(hosts.map((h) => `${stack}-${h}`));
+        applies.forEach((apply, i) => {
+            const node = ips[hosts.indexOf(apply.name.slice(stack.length + 1))];
+            expect(apply.inputs).toMatchObject({
+                node,
+                endpoint: node,
+                applyMode: "auto",
+                onDestroy: { reset: false, graceful: false, reboot: true },
+                timeouts: { create: "10m", update: "10m", delete: "10m" },
+            });
+            expect(isSecretAt(apply.rawInputs, "machineConfigurationInput")).toBe(true);
+            for (const other of applies.slice(i + 1)) expect(ev().recording.areIndependent(apply, other)).toBe(true);
+        });
+    });
+
+    test("bootstraps etcd exactly once, on the first control plane, after every control-plane apply", () => {
+        const bootstraps = ev().recording.ofType(BOOTSTRAP);
+        expect(bootstraps).toHaveLength(1);
+        const [bootstrap] = bootstraps;
+        expect(bootstrap.inputs).toMatchObject({ node: ips[0], endpoint: ips[0], timeouts: { create: "15m" } });
+        for (const apply of ev().recording.ofType(APPLY)) expect(ev().recording.isOrderedAfter(bootstrap, apply)).toBe(true);
+        expect(bootstrap.ignoreChanges).toEqual(["node", "endpoint", "clientConfiguration", "timeouts"]);
+    });
+
+    test("fetches the kubeconfig after the bootstrap, then gates on the API", () => {
+        const [bootstrap] = ev().recording.ofType(BOOTSTRAP);
+        const kubeconfig = ev().recording.find(`${stack}-kubeconfig`, KUBECONFIG);
+        expect(kubeconfig.inputs).toMatchObject({ node: ips[0], certificateRenewalDuration: "720h", timeouts: { create: "10m", update: "10m" } });
+        expect(ev().recording.isOrderedAfter(kubeconfig, bootstrap)).toBe(true);
+        const gate = ev().recording.find(`${stack}-api-ready`);
+        expect(gate.type).toBe("pulumi-nodejs:dynamic:Resource");
+        expect(ev().recording.isOrderedAfter(gate, kubeconfig)).toBe(true);
+        expect(isSecretAt(gate.rawInputs, "kubeconfig")).toBe(true);
+        expect(gate.inputs.timeout).toBe("10m");
+    });
+
+    test("generates base configs per role with pinned Talos contract and Kubernetes version", () => {
+        const calls = ev().recording.invokesOf(GET_CONFIG);
+        expect(calls).toHaveLength(1);
+        expect(calls[0].inputs).toMatchObject({
+            clusterName: stack,
+            clusterEndpoint: `https://${stack}-k8s.monosense.io:6443`,
+            machineType: "controlplane",
+            talosVersion: "v1.11",
+            kubernetesVersion: "1.34.1",
+        });
+        // A freshly built object with exactly the provider's key spelling.
+        const secrets = calls[0].inputs.machineSecrets as Record<string, Record<string, unknown>>;
+        expect(Object.keys(secrets).sort()).toEqual(["certs", "cluster", "secrets", "trustdinfo"]);
+        expect(Object.keys(secrets.certs).sort()).toEqual(["etcd", "k8s", "k8sAggregator", "k8sServiceaccount", "os"]);
+    });
+
+    test("exports kubeconfig and talosconfig as secrets; talosconfig dials the control-plane IPs", () => {
+        expect(ev().outputs.kubeconfig.secret).toBe(true);
+        expect(ev().outputs.talosconfig.secret).toBe(true);
+        const talosconfig = YAML.parse(ev().outputs.talosconfig.value as string);
+        expect(talosconfig.contexts[stack].endpoints).toEqual(ips);
+    });
+
+    test("names resources by cluster and hostname only: no IPs, no indexes", () => {
+        const names = talos().map((r) => r.name).sort();
+        expect(names).toEqual([...hosts.map((h) => `${stack}-${h}`), `${stack}-bootstrap`, `${stack}-kubeconfig`, `${stack}-schematic`, `${stack}-secrets`].sort());
+        for (const r of ev().recording.resources) expect(r.name).not.toMatch(/\d+\.\d+\.\d+\.\d+|\[\d+\]/);
+    });
+});
+
+test("re-evaluating yields byte-identical inputs for every resource (no perpetual diffs)", async () => {
+    for (const stack of Object.keys(stacks)) {
+        const again = await runStack(stack);
+        const snapshot = (ev: Evaluation) => JSON.stringify(ev.recording.resources.map((r: RecordedResource) => [r.urn, r.rawInputs]).sort());
+        expect(snapshot(again)).toBe(snapshot(evaluations[stack]));
+    }
+});
+
+test("workers are configured after the control plane is bootstrapped", async () => {
+    const ev = await runStack("fixture", { config: fixtures("valid").find((f) => f.name === "with-workers")!.config });
+    const [bootstrap] = ev.recording.ofType(BOOTSTRAP);
+    const applies = ev.recording.ofType(APPLY);
+    const workers = applies.filter((a) => a.name.includes("-w"));
+    expect(workers.map((w) => w.name).sort()).toEqual(["alpha-alpha-w1", "alpha-alpha-w2"]);
+    for (const w of workers) expect(ev.recording.isOrderedAfter(w, bootstrap)).toBe(true);
+    for (const cp of applies.filter((a) => !workers.includes(a))) expect(ev.recording.isOrderedAfter(bootstrap, cp)).toBe(true);
+    // Workers get the worker base config and no control-plane patch.
+    expect(ev.recording.invokesOf(GET_CONFIG).map((c) => c.inputs.machineType).sort()).toEqual(["controlplane", "worker"]);
+    const workerPatches = (workers[0].inputs.configPatches as string[]).join("\n");
+    expect(workerPatches).not.toContain("allowSchedulingOnControlPlanes");
+});
+
+test("reset-on-destroy and the timeouts follow the stack config", async () => {
+    const base = stackConfig("infra");
+    const talos = JSON.parse(base.values["platform:talos"]);
+    const ev = await runStack("infra", {
+        config: withKeys(base, { "platform:talos": { ...talos, resetOnDestroy: true, applyMode: "staged", timeouts: { apply: "3m", bootstrap: "20m" } } }),
+    });
+    for (const apply of ev.recording.ofType(APPLY)) {
+        expect(apply.inputs).toMatchObject({ applyMode: "staged", onDestroy: { reset: true, graceful: false, reboot: true }, timeouts: { create: "3m" } });
+    }
+    expect(ev.recording.ofType(BOOTSTRAP)[0].inputs.timeouts).toEqual({ create: "20m" });
+    expect(ev.recording.find("infra-api-ready").inputs.timeout).toBe("10m");
+});
+
+test("a preview before anything exists runs without waiting on unknown values", async () => {
+    const ev = await runStack("infra", { preview: true });
+    expect(ev.recording.ofType(APPLY)).toHaveLength(3);
+    expect(ev.outputs.kubeconfig.value).toBe("[unknown until applied]");
+});
