@@ -1,3 +1,4 @@
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { installerImage, nodePatches, schematicYaml, type UserPatches } from "../planners/talos-patches";
 import type { NodeSpec, PlatformConfig } from "../stacks/config/derive";
@@ -23,6 +24,8 @@ export class TalosCluster extends pulumi.ComponentResource {
     public readonly talosconfig: pulumi.Output<string>;
     /** Completes once the Kubernetes API answers; depend on it before talking to Kubernetes. */
     public readonly apiReady: ApiReady;
+    /** Kubernetes provider for this cluster; usable only once the API gate has passed. */
+    public readonly provider: k8s.Provider;
     /** The etcd bootstrap; in-cluster objects use it as their `deletedWith` anchor. */
     public readonly bootstrap: talos.machine.Bootstrap;
     /** Installer image every node installs. */
@@ -139,10 +142,24 @@ export class TalosCluster extends pulumi.ComponentResource {
 
         this.apiReady = new ApiReady(`${name}-api-ready`, { kubeconfig: this.kubeconfig, timeout: timeouts.apiReady }, child);
 
+        this.provider = new k8s.Provider(
+            `${name}-kubernetes`,
+            {
+                // Routed through the gate's id: during `up` nothing can use the provider before the API
+                // answers (a provider's dependsOn is not honoured in preview, pulumi/pulumi#8917).
+                kubeconfig: pulumi.secret(pulumi.all([this.apiReady.id, this.kubeconfig]).apply(([, kc]) => kc)),
+                // Replace the provider (and everything it manages) only if the cluster really changes,
+                // not when a renewed kubeconfig or an unknown value makes it look different.
+                clusterIdentifier: cfg.cluster.name,
+            },
+            child,
+        );
+
         this.registerOutputs({
             kubeconfig: this.kubeconfig,
             talosconfig: this.talosconfig,
             apiReady: this.apiReady,
+            provider: this.provider,
             bootstrap: this.bootstrap,
             installerImage: this.installerImage,
             controlPlaneIps: this.controlPlaneIps,

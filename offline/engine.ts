@@ -32,6 +32,10 @@ export interface EvaluateOptions {
     stackReferences?: Record<string, StackOutputs>;
     /** Record into this (so a caller can inspect what happened even when the run fails). */
     recording?: Recording;
+    /** Answers the program's HTTP GETs (`fetch`); default: every request fails. */
+    network?: (url: string) => { status: number; body: string };
+    /** Environment variables the program sees while it runs (restored afterwards). */
+    env?: Record<string, string>;
 }
 
 /** A stack output: its plain value and whether it is secret. */
@@ -183,6 +187,7 @@ export async function evaluate(program: () => unknown, options: EvaluateOptions)
         promise.catch(() => undefined);
     };
     process.on("unhandledRejection", onUnhandled);
+    const restore = isolate(options);
     try {
         let exported: unknown;
         let programError: unknown;
@@ -207,8 +212,35 @@ export async function evaluate(program: () => unknown, options: EvaluateOptions)
         if (unhandled.length > 0) throw unhandled[0];
         return { recording, outputs };
     } finally {
+        restore();
         process.off("unhandledRejection", onUnhandled);
     }
+}
+
+/**
+ * Gives the program the offline network and environment for the duration of a run: `fetch` is
+ * answered by `options.network` (or fails), and only the given environment variables that matter
+ * to the program are set, so a developer's or CI's real OP_CONNECT_TOKEN/KUBECONFIG never leaks in.
+ */
+function isolate(options: EvaluateOptions): () => void {
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = (async (input: string | URL | Request) => {
+        const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+        if (!options.network) throw new TypeError(`fetch failed: offline engine, no network (GET ${url})`);
+        const { status, body } = options.network(url);
+        return new Response(body, { status });
+    }) as typeof fetch;
+    const names = ["OP_CONNECT_TOKEN", "OP_CONNECT_HOST", "OP_SERVICE_ACCOUNT_TOKEN", "KUBECONFIG", ...Object.keys(options.env ?? {})];
+    const saved = new Map(names.map((n) => [n, process.env[n]]));
+    for (const n of names) delete process.env[n];
+    Object.assign(process.env, options.env ?? {});
+    return () => {
+        globalThis.fetch = realFetch;
+        for (const [n, v] of saved) {
+            if (v === undefined) delete process.env[n];
+            else process.env[n] = v;
+        }
+    };
 }
 
 /** gRPC-style error the SDK unwraps with `err.details`. */

@@ -1,7 +1,8 @@
 import { execFile } from "child_process";
 import * as path from "path";
 import { evaluate, type Evaluation, type EvaluateOptions, type StackOutputs } from "../offline/engine";
-import { readStackFile, stackConfigFromYaml } from "../offline/stack-file";
+import { offlineNetwork } from "../offline/network";
+import { readStackFile, secretPlaceholder, stackConfigFromYaml } from "../offline/stack-file";
 import type { RawConfig } from "../stacks/config/parse";
 import { main } from "../stacks";
 
@@ -13,9 +14,12 @@ import { main } from "../stacks";
 export const ROOT = path.join(__dirname, "..");
 export const PROJECT = "platform";
 
-/** The committed stack file of `stack` (Pulumi.<stack>.yaml), as the runtime would see it. */
+/**
+ * The committed stack file of `stack` (Pulumi.<stack>.yaml) as the runtime sees it after the
+ * README's credential step (`pulumi config set --secret onepassword:token ...`).
+ */
 export function stackConfig(stack: string): RawConfig {
-    return readStackFile(path.join(ROOT, `Pulumi.${stack}.yaml`), PROJECT);
+    return withKeys(readStackFile(path.join(ROOT, `Pulumi.${stack}.yaml`), PROJECT), { "onepassword:token": secretPlaceholder("onepassword:token") }, ["onepassword:token"]);
 }
 
 /** A stack config from YAML text in stack-file format. */
@@ -43,9 +47,11 @@ export function runStack(stack: string, opts: RunOptions = {}): Promise<Evaluati
         project: PROJECT,
         stack,
         config: opts.config ?? stackConfig(stack),
+        network: opts.network ?? offlineNetwork,
         ...(opts.preview !== undefined ? { preview: opts.preview } : {}),
         ...(opts.stackReferences ? { stackReferences: opts.stackReferences } : {}),
         ...(opts.organization ? { organization: opts.organization } : {}),
+        ...(opts.env ? { env: opts.env } : {}),
     });
 }
 

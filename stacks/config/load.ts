@@ -13,7 +13,7 @@ export function loadStackConfig(): ParsedConfig {
         project: pulumi.getProject(),
         organization: pulumi.getOrganization(),
     };
-    return parseStackConfig({ values, secretKeys: Object.keys(values).filter(isSecretKey) }, ctx);
+    return parseStackConfig({ values, secretKeys: Object.keys(values).filter(isSecretKey) }, ctx, { OP_CONNECT_TOKEN: process.env.OP_CONNECT_TOKEN });
 }
 
 /** The runtime marks secret config keys; the SDK exposes the check only internally. */

@@ -20,19 +20,24 @@ export interface RawConfig {
 export interface ParsedConfig {
     platform: PlatformConfig;
     secrets: {
-        /** 1Password Connect token for the provider (`onepassword:token`); unset means OP_CONNECT_TOKEN. */
-        onepasswordToken?: string;
+        /** 1Password Connect token for the provider (`onepassword:token`, else OP_CONNECT_TOKEN). */
+        onepasswordToken: string;
     };
+}
+
+/** Environment variables the configuration may fall back to. */
+export interface ConfigEnvironment {
+    OP_CONNECT_TOKEN?: string;
 }
 
 /**
  * Parses and validates one stack's raw configuration. Pure: no Pulumi runtime access. Throws a
  * `ConfigError` listing every problem found; returns only when the configuration is usable.
  */
-export function parseStackConfig(raw: RawConfig, ctx: StackContext): ParsedConfig {
+export function parseStackConfig(raw: RawConfig, ctx: StackContext, env: ConfigEnvironment = {}): ParsedConfig {
     const problems = new Problems();
     const input = parsePlatformKeys(raw, problems);
-    const onepassword = parseOnePassword(raw, problems);
+    const onepassword = parseOnePassword(raw, env, problems);
 
     if (input.charts) {
         for (const key of Object.keys(input.charts)) {
@@ -49,7 +54,7 @@ export function parseStackConfig(raw: RawConfig, ctx: StackContext): ParsedConfi
         }
     }
     if (!problems.empty) throw new ConfigError(ctx.stack, problems.list);
-    return { platform, secrets: onepassword.token === undefined ? {} : { onepasswordToken: onepassword.token } };
+    return { platform, secrets: { onepasswordToken: onepassword.token } };
 }
 
 type PartialInput = Partial<PlatformInput>;
@@ -110,20 +115,23 @@ function parsePlatformKeys(raw: RawConfig, problems: Problems): PartialInput {
     return out as PartialInput;
 }
 
-function parseOnePassword(raw: RawConfig, problems: Problems): { url: string; token?: string } | undefined {
+function parseOnePassword(raw: RawConfig, env: ConfigEnvironment, problems: Problems): { url: string; token: string } | undefined {
     const url = raw.values["onepassword:url"];
-    const token = raw.values["onepassword:token"];
+    const configured = raw.values["onepassword:token"];
     if (url === undefined) {
         problems.add("onepassword:url", undefined, "is required: the 1Password Connect URL, e.g. `pulumi config set onepassword:url http://opconnect.example.com`");
     } else if (!/^https?:\/\/\S+$/.test(url)) {
         problems.add("onepassword:url", url, "must be an http(s) URL of the 1Password Connect server");
     }
-    // Unset is fine: the provider then reads OP_CONNECT_TOKEN. Set in plain text is not.
-    if (token !== undefined && !raw.secretKeys.includes("onepassword:token")) {
+    if (configured !== undefined && !raw.secretKeys.includes("onepassword:token")) {
         problems.add("onepassword:token", "[redacted]", "is stored in plain text; remove it and run `pulumi config set --secret onepassword:token <Connect token>`");
     }
-    if (url === undefined) return undefined;
-    return token === undefined ? { url } : { url, token };
+    const token = configured ?? env.OP_CONNECT_TOKEN;
+    if (token === undefined || token === "") {
+        problems.add("onepassword:token", undefined, "is required: run `pulumi config set --secret onepassword:token <Connect token>` or export OP_CONNECT_TOKEN");
+    }
+    if (url === undefined || token === undefined) return undefined;
+    return { url, token };
 }
 
 function isComplete(input: PartialInput): input is PlatformInput {

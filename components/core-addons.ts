@@ -1,0 +1,78 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { certManagerValues, coreDnsValues, externalSecretsValues, fluxOperatorValues, spegelValues } from "../planners/addon-values";
+import { EXTERNAL_SECRETS_NAMESPACE, FLUX_NAMESPACE } from "../planners/constants";
+import type { PlatformConfig } from "../stacks/config/derive";
+import type { ClusterCrds } from "./cluster-crds";
+import { helmRelease, namespace } from "./release";
+
+export interface CoreAddonsArgs {
+    platform: PlatformConfig;
+    crds: ClusterCrds;
+    /** Completes once the CNI works (every node Ready). */
+    networkReady: pulumi.Resource;
+    deletedWith: pulumi.Resource;
+}
+
+/**
+ * The add-ons Flux needs, after the CNI: CoreDNS first (webhooks and Flux need DNS), then, with
+ * nothing ordering them against each other, Spegel, cert-manager, external-secrets and the
+ * flux-operator. The namespaces are created up front so Secrets can land in them early.
+ */
+export class CoreAddons extends pulumi.ComponentResource {
+    public readonly fluxNamespace: k8s.core.v1.Namespace;
+    public readonly externalSecretsNamespace: k8s.core.v1.Namespace;
+    public readonly coredns: k8s.helm.v3.Release;
+    public readonly spegel?: k8s.helm.v3.Release;
+    public readonly certManager: k8s.helm.v3.Release;
+    public readonly externalSecrets: k8s.helm.v3.Release;
+    public readonly fluxOperator: k8s.helm.v3.Release;
+
+    constructor(name: string, args: CoreAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:index:CoreAddons", name, {}, opts);
+        const cfg = args.platform;
+        const charts = cfg.charts;
+        const child = { parent: this, deletedWith: args.deletedWith };
+
+        const certManagerNamespace = namespace(`${name}-cert-manager-namespace`, "cert-manager", {}, child);
+        this.externalSecretsNamespace = namespace(`${name}-external-secrets-namespace`, EXTERNAL_SECRETS_NAMESPACE, {}, child);
+        this.fluxNamespace = namespace(`${name}-flux-namespace`, FLUX_NAMESPACE, {}, child);
+
+        // CoreDNS pods cannot start before the CNI; Helm's wait would time out on NotReady nodes.
+        this.coredns = helmRelease(
+            `${name}-coredns`,
+            { name: "coredns", namespace: "kube-system", source: charts.coredns, values: coreDnsValues(cfg) },
+            { ...child, dependsOn: [args.networkReady] },
+        );
+        const afterDns = [this.coredns];
+
+        if (cfg.addons.spegel) {
+            this.spegel = helmRelease(`${name}-spegel`, { name: "spegel", namespace: "kube-system", source: charts.spegel, values: spegelValues() }, { ...child, dependsOn: afterDns });
+        }
+        this.certManager = helmRelease(
+            `${name}-cert-manager`,
+            { name: "cert-manager", namespace: certManagerNamespace.metadata.name, source: charts.certManager, values: certManagerValues() },
+            { ...child, dependsOn: [...afterDns, ...args.crds.certManager] },
+        );
+        this.externalSecrets = helmRelease(
+            `${name}-external-secrets`,
+            { name: "external-secrets", namespace: this.externalSecretsNamespace.metadata.name, source: charts.externalSecrets, values: externalSecretsValues() },
+            { ...child, dependsOn: [...afterDns, ...args.crds.externalSecrets] },
+        );
+        this.fluxOperator = helmRelease(
+            `${name}-flux-operator`,
+            { name: "flux-operator", namespace: this.fluxNamespace.metadata.name, source: charts.fluxOperator, values: fluxOperatorValues() },
+            { ...child, dependsOn: afterDns },
+        );
+
+        this.registerOutputs({
+            fluxNamespace: this.fluxNamespace,
+            externalSecretsNamespace: this.externalSecretsNamespace,
+            coredns: this.coredns,
+            spegel: this.spegel,
+            certManager: this.certManager,
+            externalSecrets: this.externalSecrets,
+            fluxOperator: this.fluxOperator,
+        });
+    }
+}

@@ -1,0 +1,120 @@
+import type { PlatformConfig } from "../stacks/config/derive";
+
+/**
+ * Helm values for Cilium on Talos, kube-proxy free over KubePrism, with ClusterMesh. Pure: the
+ * shared CA's certificate and key are passed in as opaque leaves (the caller passes Pulumi
+ * Outputs, the key a secret one), so the key stays a secret leaf inside otherwise plain values.
+ */
+
+/** The shared Cilium CA, base64-encoded PEM, as the chart's `tls.ca` takes it. */
+export interface MeshCa<T> {
+    cert: T;
+    key: T;
+}
+
+/** A ClusterMesh peer as the chart lists it (1.18: a list; the dict form is 1.19+). */
+export interface MeshPeer {
+    name: string;
+    port: number;
+    ips: string[];
+}
+
+/** Namespace SPIRE runs in when mutual authentication is on; created by the program (PSA privileged). */
+export const SPIRE_NAMESPACE = "cilium-spire";
+
+/** Agent capabilities Talos allows: the chart default minus SYS_MODULE (no module loading on Talos). */
+export const CILIUM_AGENT_CAPABILITIES = ["CHOWN", "KILL", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "SYS_ADMIN", "SYS_RESOURCE", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"];
+
+/** The peers this cluster connects to, from the stack config. */
+export function meshPeers(cfg: PlatformConfig): MeshPeer[] {
+    return cfg.clustermesh.peers.map((p) => ({ name: p.name, port: p.port, ips: [p.ip] }));
+}
+
+/** Values for the `cilium` chart. `ca` is omitted only when no shared CA exists (single cluster). */
+export function ciliumValues<T>(cfg: PlatformConfig, peers: MeshPeer[], ca?: MeshCa<T>): Record<string, unknown> {
+    const { cilium, clustermesh } = cfg;
+    const spire = cilium.mutualAuth;
+    return {
+        cluster: { name: cfg.cluster.name, id: cfg.cluster.id },
+        ipam: { mode: "kubernetes" },
+        kubeProxyReplacement: true,
+        k8sServiceHost: cilium.k8sServiceHost,
+        k8sServicePort: cilium.k8sServicePort,
+        securityContext: {
+            capabilities: {
+                ciliumAgent: CILIUM_AGENT_CAPABILITIES,
+                cleanCiliumState: ["NET_ADMIN", "SYS_ADMIN", "SYS_RESOURCE"],
+            },
+        },
+        // Talos mounts cgroup2 and bpffs itself. Note the camelCase key: `automount` is silently ignored.
+        cgroup: { autoMount: { enabled: false }, hostRoot: "/sys/fs/cgroup" },
+        routingMode: cilium.routingMode,
+        ...(cilium.routingMode === "native" ? { ipv4NativeRoutingCIDR: cilium.nativeRoutingCidr, autoDirectNodeRoutes: true } : {}),
+        // With eBPF masquerading, host routing must be legacy for Talos' host DNS forwarding to work.
+        bpf: cilium.bpfMasquerade ? { masquerade: true, hostLegacyRouting: true } : { masquerade: false },
+        bgpControlPlane: { enabled: true },
+        // The mesh and Gateway LB IPs are on the nodes' own subnet: peers ARP for them.
+        l2announcements: { enabled: true },
+        k8sClientRateLimit: { qps: 50, burst: 100 },
+        gatewayAPI: {
+            enabled: true,
+            enableAlpn: true,
+            enableAppProtocol: true,
+            // "auto" decides at render time and silently skips the class if the CRD was not visible.
+            gatewayClass: { create: "true" },
+        },
+        encryption: { enabled: true, type: "wireguard" },
+        hubble: {
+            enabled: true,
+            relay: { enabled: true },
+            // cronJob runs as a Helm hook that deadlocks under Helm's wait on 1.18.3 (cilium#42045).
+            tls: { auto: { enabled: true, method: "helm" } },
+        },
+        operator: {
+            replicas: 2,
+            rollOutPods: true,
+            prometheus: { enabled: true, serviceMonitor: { enabled: true } },
+        },
+        rollOutCiliumPods: true,
+        prometheus: { enabled: true, serviceMonitor: { enabled: true, trustCRDsExist: true } },
+        clustermesh: {
+            useAPIServer: true,
+            maxConnectedClusters: clustermesh.maxConnectedClusters,
+            // Policies without a cluster selector select local endpoints only (the 1.19 default).
+            policyDefaultLocalCluster: true,
+            config: { enabled: true, domain: "mesh.cilium.io", clusters: peers },
+            apiserver: {
+                kvstoremesh: { enabled: true },
+                service: { type: "LoadBalancer", annotations: { "lbipam.cilium.io/ips": clustermesh.ip } },
+                tls: {
+                    authMode: clustermesh.authMode,
+                    // Certificates are issued by the chart from the shared CA at install/upgrade: no hook
+                    // (cronJob deadlocks on 1.18.3) and no cert-manager (installed after Cilium).
+                    auto: { enabled: true, method: "helm" },
+                },
+            },
+        },
+        ...(ca ? { tls: { ca: { cert: ca.cert, key: ca.key } } } : {}),
+        authentication: {
+            mutual: {
+                spire: {
+                    enabled: spire.enabled,
+                    ...(spire.enabled
+                        ? {
+                              install: {
+                                  enabled: true,
+                                  namespace: SPIRE_NAMESPACE,
+                                  existingNamespace: true,
+                                  // No StorageClass at bootstrap: without one the server keeps its data on an
+                                  // emptyDir instead of waiting forever for a PVC.
+                                  server: {
+                                      dataStorage: spire.storageClass ? { enabled: true, storageClass: spire.storageClass } : { enabled: false },
+                                  },
+                              },
+                          }
+                        : {}),
+                },
+            },
+        },
+    };
+}
