@@ -1,4 +1,5 @@
 import type { PlatformConfig } from "../stacks/config/derive";
+import type { MeshFacts } from "./mesh";
 
 /**
  * Helm values for Cilium on Talos, kube-proxy free over KubePrism, with ClusterMesh. Pure: the
@@ -25,9 +26,16 @@ export const SPIRE_NAMESPACE = "cilium-spire";
 /** Agent capabilities Talos allows: the chart default minus SYS_MODULE (no module loading on Talos). */
 export const CILIUM_AGENT_CAPABILITIES = ["CHOWN", "KILL", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "SYS_ADMIN", "SYS_RESOURCE", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"];
 
-/** The peers this cluster connects to, from the stack config. */
-export function meshPeers(cfg: PlatformConfig): MeshPeer[] {
-    return cfg.clustermesh.peers.map((p) => ({ name: p.name, port: p.port, ips: [p.ip] }));
+/**
+ * The peers this cluster connects to: from the stack config, except that the peer whose stack was
+ * read (`remote`) is listed with the endpoint that stack exports (checked to match the config).
+ */
+export function meshPeers(cfg: PlatformConfig, remote?: MeshFacts): MeshPeer[] {
+    return cfg.clustermesh.peers.map((p) =>
+        remote && p.name === remote.cluster.name
+            ? { name: remote.cluster.name, port: remote.clustermesh.port, ips: [remote.clustermesh.ip] }
+            : { name: p.name, port: p.port, ips: [p.ip] },
+    );
 }
 
 /** Values for the `cilium` chart. `ca` is omitted only when no shared CA exists (single cluster). */

@@ -1,22 +1,31 @@
+import * as pulumi from "@pulumi/pulumi";
 import { Cilium } from "../components/cilium";
 import { ClusterCrds } from "../components/cluster-crds";
 import { CoreAddons } from "../components/core-addons";
 import { FluxHandoff } from "../components/flux";
+import { MeshCa } from "../components/mesh-ca";
 import { OnePasswordBootstrap } from "../components/onepassword-bootstrap";
 import { TalosCluster } from "../components/talos-cluster";
 import { meshPeers } from "../planners/cilium-values";
+import { mergeKubeconfigs } from "../planners/kubeconfig";
+import { meshFacts } from "../planners/mesh";
 import { loadStackConfig } from "./config/load";
 import { fetchCrdBundles } from "./crd-bundles";
+import { readRemoteMesh } from "./mesh";
 import { readUserPatches } from "./user-patches";
+
+const base64 = (s: string) => Buffer.from(s).toString("base64");
 
 /**
  * The program: one cluster per stack. Pulumi calls this (index.ts exports it); the returned
  * object's properties become the stack outputs. Everything that can fail without touching a
- * cluster (config, patch files, CRD downloads) happens before the first resource is registered.
+ * cluster (config, patch files, the other stack of the mesh, CRD downloads) happens before the
+ * first resource is registered.
  */
 export async function main(): Promise<Record<string, unknown>> {
     const { platform, secrets } = loadStackConfig();
     const userPatches = readUserPatches(platform);
+    const remote = await readRemoteMesh(platform);
     const bundles = await fetchCrdBundles(platform.crdBundles);
     const name = platform.cluster.name;
 
@@ -25,12 +34,18 @@ export async function main(): Promise<Record<string, unknown>> {
     const inCluster = { providers: { kubernetes: cluster.provider } };
     const deletedWith = cluster.bootstrap;
 
+    // The shared mesh CA: created here, or read from the stack that owns it.
+    const ownCa = remote ? undefined : new MeshCa(`${name}-mesh-ca`, { clusterName: name });
+    const caCertPem = remote ? pulumi.output(remote.caCertPem) : ownCa!.certPem;
+    const caKeyPem = remote ? remote.caKeyPem : ownCa!.keyPem;
+
     const crds = new ClusterCrds(`${name}-crds`, { charts: platform.charts, bundles, deletedWith }, inCluster);
     const cilium = new Cilium(
         `${name}-cilium`,
         {
             platform,
-            peers: meshPeers(platform),
+            peers: meshPeers(platform, remote?.facts),
+            ca: { cert: caCertPem.apply(base64), key: pulumi.secret(caKeyPem.apply(base64)) },
             kubeconfig: cluster.kubeconfig,
             // Gateway API before the operator starts; ServiceMonitor for Cilium's monitors.
             requires: [...crds.gatewayApi, crds.prometheusOperator],
@@ -58,7 +73,19 @@ export async function main(): Promise<Record<string, unknown>> {
     );
 
     return {
+        ...meshFacts(platform),
         kubeconfig: cluster.kubeconfig,
         talosconfig: cluster.talosconfig,
+        ...(ownCa ? { meshCaCertPem: ownCa.certPem, meshCaKeyPem: ownCa.keyPem } : {}),
+        ...(remote
+            ? {
+                  // One kubeconfig for operators, with a context per cluster of the mesh.
+                  operatorKubeconfig: pulumi.secret(
+                      pulumi
+                          .all([remote.kubeconfig, cluster.kubeconfig])
+                          .apply(([theirs, ours]) => mergeKubeconfigs([{ name: remote.facts.cluster.name, kubeconfig: theirs }, { name, kubeconfig: ours }], name)),
+                  ),
+              }
+            : {}),
     };
 }

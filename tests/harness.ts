@@ -41,18 +41,31 @@ export interface RunOptions extends Partial<Omit<EvaluateOptions, "config">> {
     config?: RawConfig;
 }
 
-/** Evaluates the program as `stack` (default config: its committed stack file). */
-export function runStack(stack: string, opts: RunOptions = {}): Promise<Evaluation> {
+/**
+ * Evaluates the program as `stack` (default config: its committed stack file). When the config
+ * reads another stack (`platform:clustermesh.caStack`) and no `stackReferences` are given, that
+ * stack is evaluated first from its committed file and its outputs are fed to the reference, as
+ * `pulumi up -s infra` then `pulumi up -s apps` would.
+ */
+export async function runStack(stack: string, opts: RunOptions = {}): Promise<Evaluation> {
+    const config = opts.config ?? stackConfig(stack);
+    const stackReferences = opts.stackReferences ?? (await referencedStacks(config));
     return evaluate(main, {
         project: PROJECT,
         stack,
-        config: opts.config ?? stackConfig(stack),
+        config,
         network: opts.network ?? offlineNetwork,
+        stackReferences,
         ...(opts.preview !== undefined ? { preview: opts.preview } : {}),
-        ...(opts.stackReferences ? { stackReferences: opts.stackReferences } : {}),
         ...(opts.organization ? { organization: opts.organization } : {}),
         ...(opts.env ? { env: opts.env } : {}),
     });
+}
+
+async function referencedStacks(config: RawConfig): Promise<Record<string, StackOutputs>> {
+    const mesh = JSON.parse(config.values["platform:clustermesh"] ?? "{}") as { caStack?: string };
+    if (!mesh.caStack || mesh.caStack.includes("/")) return {};
+    return { [`organization/${PROJECT}/${mesh.caStack}`]: asStackOutputs(await runStack(mesh.caStack)) };
 }
 
 /** Turns an evaluation's outputs into what a StackReference to that stack would return. */

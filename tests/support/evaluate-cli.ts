@@ -8,6 +8,7 @@
  */
 import * as path from "path";
 import { evaluate, type EvaluateOptions } from "../../offline/engine";
+import { offlineNetwork } from "../../offline/network";
 import { Recording } from "../../offline/recording";
 
 void (async () => {
@@ -17,7 +18,7 @@ void (async () => {
     const program = mod.main ?? mod.default;
     if (!program) throw new Error(`${modulePath} exports no program`);
     const recording = new Recording();
-    const options = { ...(JSON.parse(optionsJson) as EvaluateOptions), recording };
+    const options: EvaluateOptions = { network: offlineNetwork, ...(JSON.parse(optionsJson) as EvaluateOptions), recording };
     const resources = () => recording.resources.map((r) => ({ type: r.type, name: r.name, read: r.read }));
     try {
         const ev = await evaluate(program, options);
