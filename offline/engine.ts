@@ -186,7 +186,10 @@ export async function evaluate(program: () => unknown, options: EvaluateOptions)
         unhandled.push(err);
         promise.catch(() => undefined);
     };
+    // Handling them late is deliberate: no "handled asynchronously" warning for each.
+    const onHandledLate = () => undefined;
     process.on("unhandledRejection", onUnhandled);
+    process.on("rejectionHandled", onHandledLate);
     const restore = isolate(options);
     try {
         let exported: unknown;
@@ -214,6 +217,7 @@ export async function evaluate(program: () => unknown, options: EvaluateOptions)
     } finally {
         restore();
         process.off("unhandledRejection", onUnhandled);
+        process.off("rejectionHandled", onHandledLate);
     }
 }
 

@@ -1,0 +1,145 @@
+import { stringify } from "yaml";
+import { criticalPath, type CriticalPath } from "./critical-path";
+import type { Evaluation, StackOutputs } from "./engine";
+import { graphMermaid } from "./mermaid";
+import { isSecretValue, type RecordedResource } from "./recording";
+
+/**
+ * Turns an offline evaluation into reviewable files: what each node and each chart receives,
+ * every other Kubernetes object, the resource graph, the critical path, the outputs. Pure and
+ * deterministic: the same evaluation gives byte-identical files.
+ */
+
+/** Relative path → file content. */
+export type Artifacts = Map<string, string>;
+
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const APPLY = "talos:machine/configurationApply:ConfigurationApply";
+
+/**
+ * Replaces every secret leaf by a fake, deterministic placeholder naming its path. A secret
+ * object (e.g. a Secret's whole `stringData`, which the Kubernetes SDK marks secret) keeps its
+ * keys, which are not secret, with every value replaced.
+ */
+export function redact(v: unknown, path: string, inSecret = false): unknown {
+    if (isSecretValue(v)) return redact(v.value, path, true);
+    if (inSecret && (v === null || typeof v !== "object")) return `FAKE-SECRET(${path})`;
+    if (Array.isArray(v)) return v.map((x, i) => redact(x, `${path}[${i}]`, inSecret));
+    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redact(x, path ? `${path}.${k}` : k, inSecret)]));
+    return v;
+}
+
+const yaml = (v: unknown) => stringify(v, { lineWidth: 0, aliasDuplicateObjects: false });
+const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
+const byUrn = (a: RecordedResource, b: RecordedResource) => a.urn.localeCompare(b.urn);
+
+/** The files for one stack. */
+export function renderArtifacts(stack: string, ev: Evaluation, warnings: string[]): Artifacts {
+    const out: Artifacts = new Map();
+    const resources = [...ev.recording.resources].sort(byUrn);
+
+    for (const r of resources.filter((x) => x.type === APPLY)) {
+        const cluster = r.parent ? r.parent.split("::").pop()! : "";
+        const hostname = r.name.startsWith(`${cluster}-`) ? r.name.slice(cluster.length + 1) : r.name;
+        const patches = (r.inputs.configPatches as string[] | undefined) ?? [];
+        out.set(`talos/${hostname}.yaml`, `# ${hostname} (${String(r.inputs.node)}): the ${patches.length} config patches it receives, in apply order\n${patches.map((p) => `---\n${p}`).join("")}`);
+    }
+
+    for (const r of resources.filter((x) => x.type === RELEASE)) {
+        const i = r.rawInputs as Record<string, any>;
+        const values = redact(i.values ?? {}, "values");
+        out.set(
+            `helm/${String(i.name)}.yaml`,
+            yaml({ name: i.name, namespace: i.namespace, chart: i.chart, repo: i.repositoryOpts?.repo ?? null, version: i.version, values }),
+        );
+    }
+
+    for (const r of resources.filter((x) => x.custom && !x.read && x.type.startsWith("kubernetes:") && x.type !== RELEASE)) {
+        const obj = redact(r.rawInputs, "") as { kind?: string; metadata?: { name?: string; namespace?: string } };
+        out.set(`manifests/${obj.kind}_${obj.metadata?.namespace ?? ""}_${obj.metadata?.name ?? r.name}.yaml`, yaml(obj));
+    }
+
+    out.set(
+        "graph.json",
+        json(
+            resources.map((r) => ({
+                urn: r.urn,
+                type: r.type,
+                name: r.name,
+                parent: r.parent ?? null,
+                provider: r.provider ?? null,
+                dependsOn: [...r.dependencies].sort(),
+                deletedWith: r.deletedWith ?? null,
+                protect: r.protect,
+                retainOnDelete: r.retainOnDelete,
+                customTimeouts: r.customTimeouts ?? null,
+            })),
+        ),
+    );
+    out.set("graph.mmd", graphMermaid(ev.recording));
+
+    const path = criticalPath(ev.recording);
+    out.set("critical-path.json", json(path));
+
+    const outputs = Object.fromEntries(Object.keys(ev.outputs).sort().map((k) => [k, ev.outputs[k].secret ? "[secret]" : ev.outputs[k].value]));
+    out.set("outputs.json", json(outputs));
+    out.set("stack-reference.json", json(stackReference(ev)));
+    out.set("summary.md", summary(stack, resources, path, warnings, [...out.keys()]));
+    return out;
+}
+
+/**
+ * What a StackReference to this stack would read, for rendering a stack that references it
+ * (`--ref`). Offline every value is fake: secrets are placeholders or the offline engine's fakes.
+ */
+function stackReference(ev: Evaluation): StackOutputs {
+    const keys = Object.keys(ev.outputs).sort();
+    return { outputs: Object.fromEntries(keys.map((k) => [k, ev.outputs[k].value])), secretOutputNames: keys.filter((k) => ev.outputs[k].secret) };
+}
+
+function summary(stack: string, resources: RecordedResource[], path: CriticalPath, warnings: string[], files: string[]): string {
+    const counts = new Map<string, number>();
+    for (const r of resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
+    const phases = resources.filter((r) => !r.parent && !r.read && !r.custom);
+    const descendants = (urn: string): number => resources.filter((r) => r.parent === urn).reduce((n, r) => n + 1 + descendants(r.urn), 0);
+    const minutes = (s: number) => `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+    const lines = [
+        `# Offline render of stack \`${stack}\``,
+        "",
+        "Produced by `npm run render` from the real program under the offline engine: no cluster, no",
+        "credentials. Secret values appear as `FAKE-SECRET(<path>)` or `[secret]`.",
+        "",
+        "## Warnings",
+        "",
+        ...(warnings.length ? warnings.map((w) => `- ${w}`) : ["- none"]),
+        "",
+        "## Phases",
+        "",
+        "| Component | Resources |",
+        "| --- | --- |",
+        ...phases.map((p) => `| ${p.name} (\`${p.type}\`) | ${descendants(p.urn)} |`),
+        "",
+        "## Resources by type",
+        "",
+        "| Type | Count |",
+        "| --- | --- |",
+        ...[...counts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([t, n]) => `| \`${t}\` | ${n} |`),
+        `| **total** | **${resources.length}** |`,
+        "",
+        "## Critical path",
+        "",
+        `Modelled duration of \`pulumi up\` on fresh hardware: **${minutes(path.criticalPathSeconds)}** along the critical path, against`,
+        `**${minutes(path.serialSeconds)}** if every step ran one after another (ratio **${path.ratio}**). The path is computed from the`,
+        "registered dependencies; the per-step durations are estimates (`critical-path.json` states each one's assumption and source).",
+        "",
+        "| Starts at | Step | Type | Seconds |",
+        "| --- | --- | --- | --- |",
+        ...path.path.map((s) => `| ${minutes(s.startsAt)} | ${s.name} | \`${s.type}\` | ${s.seconds} |`),
+        "",
+        "## Files",
+        "",
+        ...files.sort().map((f) => `- \`${f}\``),
+        "",
+    ];
+    return lines.join("\n");
+}
