@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
 import { DEFAULT_TIMING, waitForApiReady } from "../readiness/api";
 import { durationMs } from "../readiness/duration";
 import { waitForNodesReady } from "../readiness/nodes";
@@ -7,7 +8,7 @@ import { waitForNodesReady } from "../readiness/nodes";
  * Readiness gates as resources, so the engine orders what depends on them and shows them in the
  * graph. They are dynamic resources: the engine runs `create`/`update` during `pulumi up` only,
  * never during `pulumi preview` (preview only calls `diff`, which does no I/O). A gate re-runs
- * when its inputs change, e.g. a renewed kubeconfig.
+ * only when its inputs change, e.g. a renewed kubeconfig; otherwise preview shows no change.
  */
 
 interface GateInputs {
@@ -25,41 +26,41 @@ function timing(inputs: GateInputs) {
     };
 }
 
-/** Inputs that matter for a gate; `__provider` (the serialized code) is deliberately ignored. */
-function gateChanged(olds: GateInputs, news: GateInputs): boolean {
-    return (
-        olds.kubeconfig !== news.kubeconfig ||
-        olds.timeout !== news.timeout ||
-        olds.interval !== news.interval ||
-        JSON.stringify(olds.nodes) !== JSON.stringify(news.nodes)
-    );
+/**
+ * A digest of the inputs that matter, stored as an output. The engine hands `diff` the old
+ * *outputs*, not the old inputs, and the kubeconfig (a credential) is not kept among the outputs;
+ * the digest is. `__provider` (the serialized code) is deliberately left out.
+ */
+function fingerprint(inputs: GateInputs): string {
+    const parts = [inputs.kubeconfig, inputs.timeout, inputs.interval ?? "", JSON.stringify(inputs.nodes ?? [])];
+    return createHash("sha256").update(parts.join("\u0000")).digest("hex");
+}
+
+function diff(_id: string, olds: { fingerprint?: string }, news: GateInputs) {
+    return Promise.resolve({ changes: olds.fingerprint !== fingerprint(news) });
 }
 
 const apiReadyProvider: pulumi.dynamic.ResourceProvider = {
-    async diff(_id: string, olds: GateInputs, news: GateInputs) {
-        return { changes: gateChanged(olds, news) };
-    },
+    diff,
     async create(inputs: GateInputs) {
         const server = await waitForApiReady(inputs.kubeconfig, timing(inputs));
-        return { id: server, outs: { server } };
+        return { id: server, outs: { server, fingerprint: fingerprint(inputs) } };
     },
-    async update(_id: string, _olds: GateInputs, news: GateInputs) {
+    async update(_id: string, _olds: unknown, news: GateInputs) {
         const server = await waitForApiReady(news.kubeconfig, timing(news));
-        return { outs: { server } };
+        return { outs: { server, fingerprint: fingerprint(news) } };
     },
 };
 
 const nodesReadyProvider: pulumi.dynamic.ResourceProvider = {
-    async diff(_id: string, olds: GateInputs, news: GateInputs) {
-        return { changes: gateChanged(olds, news) };
-    },
+    diff,
     async create(inputs: GateInputs) {
         const nodes = await waitForNodesReady(inputs.kubeconfig, inputs.nodes ?? [], timing(inputs));
-        return { id: nodes.join(","), outs: { nodes } };
+        return { id: nodes.join(","), outs: { nodes, fingerprint: fingerprint(inputs) } };
     },
-    async update(_id: string, _olds: GateInputs, news: GateInputs) {
+    async update(_id: string, _olds: unknown, news: GateInputs) {
         const nodes = await waitForNodesReady(news.kubeconfig, news.nodes ?? [], timing(news));
-        return { outs: { nodes } };
+        return { outs: { nodes, fingerprint: fingerprint(news) } };
     },
 };
 

@@ -17,6 +17,8 @@ export function derivedClusterSettings(cfg: PlatformConfig): Record<string, stri
         K8S_SERVICE_HOST: cfg.cilium.k8sServiceHost,
         K8S_SERVICE_PORT: String(cfg.cilium.k8sServicePort),
         CILIUM_VERSION: cfg.charts.cilium.version,
+        // Spans every meshed cluster's pods; POD_CIDR_STRING alone would break cross-cluster routing.
+        CILIUM_NATIVE_ROUTING_CIDR: cfg.cilium.nativeRoutingCidr,
         CLUSTERMESH_IP: cfg.clustermesh.ip,
         CILIUM_GATEWAY_LB_IP: cfg.cilium.gatewayIp,
         CILIUM_BGP_LOCAL_ASN: String(cfg.bgp.localAsn),

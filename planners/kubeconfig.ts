@@ -1,16 +1,36 @@
 import { parse, stringify } from "yaml";
 
-/** One cluster's admin kubeconfig, to be merged under a context named `name`. */
-export interface NamedKubeconfig {
+/** The parts of a kubeconfig's current context: names and the raw cluster and user entries. */
+export interface CurrentContext {
     name: string;
-    kubeconfig: string;
+    namespace?: string;
+    cluster: Record<string, unknown> & { server?: string; "certificate-authority-data"?: string };
+    user: Record<string, unknown> & { "client-certificate-data"?: string; "client-key-data"?: string };
 }
 
 interface Kubeconfig {
     "current-context"?: string;
     contexts?: { name: string; context: { cluster: string; user: string; namespace?: string } }[];
-    clusters?: { name: string; cluster: Record<string, unknown> }[];
-    users?: { name: string; user: Record<string, unknown> }[];
+    clusters?: { name: string; cluster: CurrentContext["cluster"] }[];
+    users?: { name: string; user: CurrentContext["user"] }[];
+}
+
+/** Resolves a kubeconfig's current context (the first one when none is set) to its cluster and user. */
+export function currentContext(text: string): CurrentContext {
+    const kc = parse(text) as Kubeconfig;
+    const name = kc["current-context"] ?? kc.contexts?.[0]?.name ?? "";
+    const context = kc.contexts?.find((c) => c.name === name)?.context;
+    if (!context) throw new Error(`kubeconfig has no context "${name}"`);
+    const cluster = kc.clusters?.find((c) => c.name === context.cluster)?.cluster;
+    const user = kc.users?.find((u) => u.name === context.user)?.user;
+    if (!cluster || !user) throw new Error(`kubeconfig context "${name}" names a cluster or user it does not define`);
+    return { name, namespace: context.namespace, cluster, user };
+}
+
+/** One cluster's admin kubeconfig, to be merged under a context named `name`. */
+export interface NamedKubeconfig {
+    name: string;
+    kubeconfig: string;
 }
 
 /**
@@ -18,18 +38,18 @@ interface Kubeconfig {
  * user `admin@<name>`, each taken from the source's current context. `current` picks the default.
  */
 export function mergeKubeconfigs(sources: NamedKubeconfig[], current: string): string {
-    const merged = { apiVersion: "v1", kind: "Config", clusters: [] as unknown[], users: [] as unknown[], contexts: [] as unknown[], "current-context": current, preferences: {} };
-    for (const { name, kubeconfig } of sources) {
-        const kc = parse(kubeconfig) as Kubeconfig;
-        const ctxName = kc["current-context"] ?? kc.contexts?.[0]?.name;
-        const ctx = kc.contexts?.find((c) => c.name === ctxName)?.context;
-        const cluster = kc.clusters?.find((c) => c.name === ctx?.cluster)?.cluster;
-        const user = kc.users?.find((u) => u.name === ctx?.user)?.user;
-        if (!ctx || !cluster || !user) throw new Error(`the kubeconfig of cluster ${name} has no complete current context`);
-        merged.clusters.push({ name, cluster });
-        merged.users.push({ name: `admin@${name}`, user });
-        merged.contexts.push({ name, context: { cluster: name, user: `admin@${name}`, namespace: ctx.namespace ?? "default" } });
-    }
     if (!sources.some((s) => s.name === current)) throw new Error(`current context ${current} is not one of the merged clusters`);
-    return stringify(merged, { lineWidth: 0 });
+    const contexts = sources.map((s) => ({ name: s.name, ctx: currentContext(s.kubeconfig) }));
+    return stringify(
+        {
+            apiVersion: "v1",
+            kind: "Config",
+            clusters: contexts.map(({ name, ctx }) => ({ name, cluster: ctx.cluster })),
+            users: contexts.map(({ name, ctx }) => ({ name: `admin@${name}`, user: ctx.user })),
+            contexts: contexts.map(({ name, ctx }) => ({ name, context: { cluster: name, user: `admin@${name}`, namespace: ctx.namespace ?? "default" } })),
+            "current-context": current,
+            preferences: {},
+        },
+        { lineWidth: 0 },
+    );
 }

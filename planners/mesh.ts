@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { PlatformConfig } from "../stacks/config/derive";
 import type { ConfigProblem } from "../stacks/config/problems";
 import { cidrCovers, cidrRange, ipToInt, rangesOverlap } from "./ipv4";
@@ -8,31 +9,32 @@ import { cidrCovers, cidrRange, ipToInt, rangesOverlap } from "./ipv4";
  * outputs it reads from infra, before it creates anything.
  */
 
-export interface MeshPeerFacts {
-    name: string;
-    id: number;
-    ip: string;
-    port: number;
-}
+/**
+ * A cluster's identity and networks, as every stack exports them (plain, no secrets). The schema
+ * also checks the shape of what another stack exported before it is trusted.
+ */
+export const MeshFactsSchema = z.object({
+    cluster: z.object({ name: z.string(), id: z.number() }),
+    apiEndpoint: z.string(),
+    nodeIps: z.object({ controlplane: z.array(z.string()), worker: z.array(z.string()) }),
+    podCidr: z.string(),
+    serviceCidr: z.string(),
+    lbPool: z.object({ start: z.string(), stop: z.string() }),
+    clustermesh: z.object({
+        ip: z.string(),
+        port: z.number(),
+        maxConnectedClusters: z.number(),
+        authMode: z.string(),
+        routingMode: z.string(),
+        nativeRoutingCidr: z.string(),
+    }),
+    meshPeers: z.array(z.object({ name: z.string(), id: z.number(), ip: z.string(), port: z.number() })),
+});
 
-/** A cluster's identity and networks, as exported (plain, no secrets). */
-export interface MeshFacts {
-    cluster: { name: string; id: number };
-    apiEndpoint: string;
-    nodeIps: { controlplane: string[]; worker: string[] };
-    podCidr: string;
-    serviceCidr: string;
-    lbPool: { start: string; stop: string };
-    clustermesh: {
-        ip: string;
-        port: number;
-        maxConnectedClusters: number;
-        authMode: string;
-        routingMode: string;
-        nativeRoutingCidr: string;
-    };
-    meshPeers: MeshPeerFacts[];
-}
+export type MeshFacts = z.infer<typeof MeshFactsSchema>;
+
+/** The stack outputs that carry the facts, one per top-level key. */
+export const MESH_OUTPUTS = Object.keys(MeshFactsSchema.shape) as (keyof MeshFacts)[];
 
 /** This cluster's facts, from its config. */
 export function meshFacts(cfg: PlatformConfig): MeshFacts {
@@ -100,11 +102,10 @@ export function checkMeshPair(local: MeshFacts, remote: MeshFacts, remoteStack: 
     if (mine.authMode !== other.authMode) {
         add("platform:clustermesh.authMode", mine.authMode, `differs from ${other.authMode} in stack ${remoteStack}; both sides must authenticate the same way`);
     }
+    // (That it covers this cluster's own pods is a single-stack check.)
     if (mine.routingMode === "native") {
-        for (const [owner, cidr] of [["this stack's", local.podCidr], [`stack ${remoteStack}'s`, remote.podCidr]] as const) {
-            if (!cidrCovers(mine.nativeRoutingCidr, cidr)) {
-                add("platform:cilium.nativeRoutingCidr", mine.nativeRoutingCidr, `does not cover ${owner} pod CIDR ${cidr}; in native routing it must span the pod CIDRs of every meshed cluster`);
-            }
+        if (!cidrCovers(mine.nativeRoutingCidr, remote.podCidr)) {
+            add("platform:cilium.nativeRoutingCidr", mine.nativeRoutingCidr, `does not cover stack ${remoteStack}'s pod CIDR ${remote.podCidr}; in native routing it must span the pod CIDRs of every meshed cluster`);
         }
         if (mine.nativeRoutingCidr !== other.nativeRoutingCidr && !cidrCovers(other.nativeRoutingCidr, local.podCidr)) {
             add("platform:cilium.nativeRoutingCidr", mine.nativeRoutingCidr, `stack ${remoteStack} routes ${other.nativeRoutingCidr} natively, which misses this cluster's pod CIDR ${local.podCidr}; fix it there`);

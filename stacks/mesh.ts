@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { checkMeshPair, meshFacts, type MeshFacts } from "../planners/mesh";
+import { checkMeshPair, MESH_OUTPUTS, meshFacts, MeshFactsSchema, type MeshFacts } from "../planners/mesh";
 import type { PlatformConfig } from "./config/derive";
 import { ConfigError } from "./config/problems";
 
@@ -15,27 +15,6 @@ export interface RemoteMesh {
     /** The other cluster's admin kubeconfig (secret). */
     kubeconfig: pulumi.Output<string>;
 }
-
-/** The stack outputs every stack exports about itself (see README, "Stack outputs"). */
-export const MESH_OUTPUTS = ["cluster", "apiEndpoint", "nodeIps", "podCidr", "serviceCidr", "lbPool", "clustermesh", "meshPeers"] as const;
-
-const Facts = z.object({
-    cluster: z.object({ name: z.string(), id: z.number() }),
-    apiEndpoint: z.string(),
-    nodeIps: z.object({ controlplane: z.array(z.string()), worker: z.array(z.string()) }),
-    podCidr: z.string(),
-    serviceCidr: z.string(),
-    lbPool: z.object({ start: z.string(), stop: z.string() }),
-    clustermesh: z.object({
-        ip: z.string(),
-        port: z.number(),
-        maxConnectedClusters: z.number(),
-        authMode: z.string(),
-        routingMode: z.string(),
-        nativeRoutingCidr: z.string(),
-    }),
-    meshPeers: z.array(z.object({ name: z.string(), id: z.number(), ip: z.string(), port: z.number() })),
-});
 
 /**
  * Reads the CA-owning stack through a StackReference and checks that the two clusters can mesh,
@@ -65,7 +44,7 @@ export async function readRemoteMesh(cfg: PlatformConfig): Promise<RemoteMesh | 
                 `Run pulumi up -s ${name.split("/").pop()} first.`,
         );
     }
-    const facts = Facts.safeParse(Object.fromEntries(MESH_OUTPUTS.map((key, i) => [key, value(i)])));
+    const facts = MeshFactsSchema.safeParse(Object.fromEntries(MESH_OUTPUTS.map((key, i) => [key, value(i)])));
     if (!facts.success) throw new Error(`the outputs of stack ${name} are not in the expected shape:\n${z.prettifyError(facts.error)}`);
 
     const problems = checkMeshPair(meshFacts(cfg), facts.data, name);

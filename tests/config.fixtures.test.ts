@@ -39,6 +39,8 @@ describe("invalid stack configurations", () => {
         for (const line of fixture.expect) expect(message).toContain(line);
         // One failure mode per fixture: exactly the expected problems, nothing else.
         expect(problems).toHaveLength(fixture.expect.filter((e) => !e.startsWith("(")).length);
+        // Values set with --secret (placeholders here) never appear in a message.
+        expect(message).not.toContain("FAKE-SECRET(");
     });
 
     test.each(invalid.map((f) => [f.name, f] as const))("%s stops the program before any resource is registered", async (_name, fixture) => {

@@ -34,14 +34,15 @@ afterAll(async () => {
 });
 
 /**
- * Loads a serialized provider the way the dynamic-provider host does and calls `create`. (Async:
- * the test API server lives in this process and must keep serving meanwhile.)
+ * Loads a serialized provider the way the dynamic-provider host does and calls one of its methods
+ * with the arguments the engine would pass. (Async: the test API server lives in this process
+ * and must keep serving meanwhile.)
  */
-function createWith(providerText: string, inputs: object): Promise<{ ok: boolean; result?: unknown; error?: string }> {
+function call(providerText: string, method: "create" | "diff", args: unknown[]): Promise<{ ok: boolean; result?: any; error?: string }> {
     const script = `
         const requireFromString = require("require-from-string");
         const provider = requireFromString(process.env.PROVIDER, ${JSON.stringify(path.join(HOST_DIR, "index.js"))}).handler();
-        provider.create(JSON.parse(process.env.INPUTS)).then(
+        provider[process.env.METHOD](...JSON.parse(process.env.ARGS)).then(
             (r) => process.stdout.write(JSON.stringify({ ok: true, result: r })),
             (e) => process.stdout.write(JSON.stringify({ ok: false, error: String(e && e.message || e) })),
         );`;
@@ -49,7 +50,7 @@ function createWith(providerText: string, inputs: object): Promise<{ ok: boolean
         execFile(
             process.execPath,
             ["-e", script],
-            { cwd: HOST_DIR, env: { PATH: process.env.PATH, PROVIDER: providerText, INPUTS: JSON.stringify(inputs) }, encoding: "utf8", timeout: 30_000 },
+            { cwd: HOST_DIR, env: { PATH: process.env.PATH, PROVIDER: providerText, METHOD: method, ARGS: JSON.stringify(args) }, encoding: "utf8", timeout: 30_000 },
             (err, stdout, stderr) => (err ? reject(new Error(`provider host failed: ${stderr || err.message}`)) : resolve(JSON.parse(stdout))),
         );
     });
@@ -63,17 +64,30 @@ test("both gates serialize to self-contained code", () => {
 });
 
 test("the serialized API gate waits for /readyz on the kubeconfig's server", async () => {
-    const res = await createWith(providers.api, { kubeconfig: kubeconfigFor(server.url, pki.caCert, pki), timeout: "30s", interval: "20ms" });
-    expect(res).toEqual({ ok: true, result: { id: server.url, outs: { server: server.url } } });
+    const res = await call(providers.api, "create", [{ kubeconfig: kubeconfigFor(server.url, pki.caCert, pki), timeout: "30s", interval: "20ms" }]);
+    expect(res).toEqual({ ok: true, result: { id: server.url, outs: { server: server.url, fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) } } });
+    // Its outputs hold a digest, never the kubeconfig (a credential).
+    expect(JSON.stringify(res.result.outs)).not.toContain("client-key-data");
 });
 
 test("the serialized nodes gate waits for the listed nodes", async () => {
-    const res = await createWith(providers.nodes, { kubeconfig: kubeconfigFor(server.url, pki.caCert, pki), timeout: "30s", interval: "20ms", nodes: ["n1", "n2"] });
-    expect(res).toEqual({ ok: true, result: { id: "n1,n2", outs: { nodes: ["n1", "n2"] } } });
+    const res = await call(providers.nodes, "create", [{ kubeconfig: kubeconfigFor(server.url, pki.caCert, pki), timeout: "30s", interval: "20ms", nodes: ["n1", "n2"] }]);
+    expect(res).toEqual({ ok: true, result: { id: "n1,n2", outs: { nodes: ["n1", "n2"], fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) } } });
+});
+
+test("a gate shows no change when re-previewed with the same inputs, and a change when they differ", async () => {
+    const inputs = { kubeconfig: kubeconfigFor(server.url, pki.caCert, pki), timeout: "30s", interval: "20ms", nodes: ["n1", "n2"] };
+    const created = await call(providers.nodes, "create", [inputs]);
+    // The engine passes diff the old OUTPUTS and the new inputs.
+    const diff = (news: object) => call(providers.nodes, "diff", [created.result.id, created.result.outs, news]);
+    expect((await diff(inputs)).result).toEqual({ changes: false });
+    expect((await diff({ ...inputs, kubeconfig: `${inputs.kubeconfig}# renewed\n` })).result).toEqual({ changes: true });
+    expect((await diff({ ...inputs, nodes: ["n1", "n2", "n3"] })).result).toEqual({ changes: true });
+    expect((await diff({ ...inputs, timeout: "1m" })).result).toEqual({ changes: true });
 });
 
 test("the serialized gate fails `pulumi up` with the gate's message", async () => {
-    const res = await createWith(providers.nodes, { kubeconfig: kubeconfigFor(server.url, pki.caCert, pki), timeout: "1s", interval: "20ms", nodes: ["n1", "n3"] });
+    const res = await call(providers.nodes, "create", [{ kubeconfig: kubeconfigFor(server.url, pki.caCert, pki), timeout: "1s", interval: "20ms", nodes: ["n1", "n3"] }]);
     expect(res.ok).toBe(false);
     expect(res.error).toMatch(/^nodes Ready at https:\/\/127\.0\.0\.1:\d+: not ready after 1s \(\d+ attempts\); last failure: waiting for n3 \(not registered\)$/);
 });

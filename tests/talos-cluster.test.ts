@@ -115,7 +115,7 @@ describe.each(Object.entries(stacks))("stack %s", (stack, { hosts, ips }) => {
     });
 });
 
-test("re-evaluating yields byte-identical inputs for every resource (no perpetual diffs)", async () => {
+test("re-evaluating yields byte-identical inputs for every resource (the program adds no diff of its own)", async () => {
     for (const stack of Object.keys(stacks)) {
         const again = await runStack(stack);
         const snapshot = (ev: Evaluation) => JSON.stringify(ev.recording.resources.map((r: RecordedResource) => [r.urn, r.rawInputs]).sort());
@@ -141,10 +141,10 @@ test("reset-on-destroy and the timeouts follow the stack config", async () => {
     const base = stackConfig("infra");
     const talos = JSON.parse(base.values["platform:talos"]);
     const ev = await runStack("infra", {
-        config: withKeys(base, { "platform:talos": { ...talos, resetOnDestroy: true, applyMode: "staged", timeouts: { apply: "3m", bootstrap: "20m" } } }),
+        config: withKeys(base, { "platform:talos": { ...talos, resetOnDestroy: true, applyMode: "reboot", timeouts: { apply: "3m", bootstrap: "20m" } } }),
     });
     for (const apply of ev.recording.ofType(APPLY)) {
-        expect(apply.inputs).toMatchObject({ applyMode: "staged", onDestroy: { reset: true, graceful: false, reboot: true }, timeouts: { create: "3m" } });
+        expect(apply.inputs).toMatchObject({ applyMode: "reboot", onDestroy: { reset: true, graceful: false, reboot: true }, timeouts: { create: "3m" } });
     }
     expect(ev.recording.ofType(BOOTSTRAP)[0].inputs.timeouts).toEqual({ create: "20m" });
     expect(ev.recording.find("infra-api-ready").inputs.timeout).toBe("10m");
@@ -154,4 +154,11 @@ test("a preview before anything exists runs without waiting on unknown values", 
     const ev = await runStack("infra", { preview: true });
     expect(ev.recording.ofType(APPLY)).toHaveLength(3);
     expect(ev.outputs.kubeconfig.value).toBe("[unknown until applied]");
+});
+
+test("a Talos version written without its v still installs the v-tagged Factory image", async () => {
+    const base = stackConfig("infra");
+    const ev = await runStack("infra", { config: withKeys(base, { "platform:versions": { ...JSON.parse(base.values["platform:versions"]), talos: "1.11.6" } }) });
+    const patches = (ev.recording.ofType(APPLY)[0].inputs.configPatches as string[]).map((p) => YAML.parse(p));
+    expect(patches.find((p) => p.machine?.install)!.machine.install.image).toMatch(/^factory\.talos\.dev\/installer\/[0-9a-f]{64}:v1\.11\.6$/);
 });

@@ -121,6 +121,7 @@ describe("cluster-settings", () => {
             K8S_SERVICE_HOST: "localhost",
             K8S_SERVICE_PORT: "7445",
             CILIUM_VERSION: "1.18.3",
+            CILIUM_NATIVE_ROUTING_CIDR: "10.244.0.0/14",
             CLUSTERMESH_IP: "10.25.11.100",
             CILIUM_GATEWAY_LB_IP: "10.25.11.110",
             CILIUM_BGP_LOCAL_ASN: "64512",

@@ -81,7 +81,8 @@ export function derivePlatform(input: PlatformInput, ctx: StackContext, onepassw
     return {
         stack: ctx,
         cluster: { ...input.cluster, endpoint: `https://${input.cluster.apiHost}:${input.cluster.apiPort}` },
-        versions: { ...input.versions, talosContract: `v${talosParts[0]}.${talosParts[1]}` },
+        // Talos tags (installer images) carry the "v"; accept the version with or without it.
+        versions: { ...input.versions, talos: `v${talosParts.join(".")}`, talosContract: `v${talosParts[0]}.${talosParts[1]}` },
         charts,
         crdBundles: crdBundles(charts),
         network: {

@@ -61,11 +61,13 @@ type PartialInput = Partial<PlatformInput>;
 
 function parsePlatformKeys(raw: RawConfig, problems: Problems): PartialInput {
     const known = Object.keys(PlatformKeys) as (keyof typeof PlatformKeys)[];
+    // A value set with --secret is never echoed back, whatever is wrong with it.
+    const shown = (fullKey: string, value: unknown) => (raw.secretKeys.includes(fullKey) ? "[secret]" : value);
     for (const fullKey of Object.keys(raw.values).sort()) {
         const [ns, key] = splitKey(fullKey);
         if (ns !== NAMESPACE) continue;
         if (!(known as string[]).includes(key)) {
-            problems.add(fullKey, raw.values[fullKey], `is not a known key; known keys: ${known.map((k) => `${NAMESPACE}:${k}`).join(", ")}`);
+            problems.add(fullKey, shown(fullKey, raw.values[fullKey]), `is not a known key; known keys: ${known.map((k) => `${NAMESPACE}:${k}`).join(", ")}`);
         }
         if (raw.secretKeys.includes(fullKey)) {
             problems.add(fullKey, "[secret]", "must not be a secret: this key holds no credentials (secrets come from 1Password or onepassword:token)");
@@ -85,7 +87,7 @@ function parsePlatformKeys(raw: RawConfig, problems: Problems): PartialInput {
                 value = text;
             }
             if (value === null || typeof value !== "object") {
-                problems.add(fullKey, text, "must be a YAML mapping or list, not a plain value");
+                problems.add(fullKey, shown(fullKey, text), "must be a YAML mapping or list, not a plain value");
                 continue;
             }
         }
@@ -99,7 +101,7 @@ function parsePlatformKeys(raw: RawConfig, problems: Problems): PartialInput {
             if (issue.code === "unrecognized_keys") {
                 for (const k of issue.keys) {
                     const path = keyPath(NAMESPACE, [key, ...issue.path, k]);
-                    problems.add(path, lookup(value, [...issue.path, k]), "is not a known key here; check its spelling against the README");
+                    problems.add(path, shown(fullKey, lookup(value, [...issue.path, k])), "is not a known key here; check its spelling against the README");
                 }
                 continue;
             }
@@ -109,7 +111,7 @@ function parsePlatformKeys(raw: RawConfig, problems: Problems): PartialInput {
                 continue;
             }
             const found = lookup(value, issue.path);
-            problems.add(path, found, found === undefined ? "is required; see the README's stack configuration reference" : issue.message);
+            problems.add(path, found === undefined ? undefined : shown(fullKey, found), found === undefined ? "is required; see the README's stack configuration reference" : issue.message);
         }
     }
     return out as PartialInput;

@@ -147,8 +147,11 @@ export const TalosSchema = z
                 kernelArgs: z.array(z.string().min(1)).default([]),
             })
             .strict(),
-        /** Apply mode for config changes after the first install (the provider's `applyMode`). */
-        applyMode: z.enum(["auto", "reboot", "no_reboot", "staged"]).default("auto"),
+        /**
+         * The provider's `applyMode`, for the first install and every later change alike. Only modes a
+         * node in maintenance mode accepts: `staged` and `no_reboot` would fail the first apply.
+         */
+        applyMode: z.enum(["auto", "reboot"], { error: "must be auto or reboot (a node in maintenance mode accepts no other mode)" }).default("auto"),
         /** Wipe STATE and EPHEMERAL and reboot into maintenance mode on `pulumi destroy`. */
         resetOnDestroy: z.boolean().default(false),
         /** Renew the admin kubeconfig when its certificate expires within this window. */
