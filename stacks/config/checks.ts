@@ -89,7 +89,7 @@ function checkNodes(cfg: Pick<PlatformInput, "network" | "nodes">, problems: Pro
         if (node.ip === cfg.network.gateway) problems.add(`${at}.ip`, node.ip, `is the gateway address ${P}network.gateway`);
 
         if ((node.installDisk === undefined) === (node.installDiskSelector === undefined)) {
-            problems.add(`${at}`, node.hostname, "must set exactly one of installDisk or installDiskSelector (see README: finding disks)");
+            problems.add(`${at}`, node.hostname, "must set exactly one of installDisk or installDiskSelector (see the README, Stage 1: hardware facts)");
         }
 
         const linkNames = new Set<string>();

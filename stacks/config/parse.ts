@@ -101,7 +101,7 @@ function parsePlatformKeys(raw: RawConfig, problems: Problems): PartialInput {
             if (issue.code === "unrecognized_keys") {
                 for (const k of issue.keys) {
                     const path = keyPath(NAMESPACE, [key, ...issue.path, k]);
-                    problems.add(path, shown(fullKey, lookup(value, [...issue.path, k])), "is not a known key here; check its spelling against the README");
+                    problems.add(path, shown(fullKey, lookup(value, [...issue.path, k])), "is not a known key here; check its spelling against the README, Stack configuration");
                 }
                 continue;
             }
@@ -111,7 +111,7 @@ function parsePlatformKeys(raw: RawConfig, problems: Problems): PartialInput {
                 continue;
             }
             const found = lookup(value, issue.path);
-            problems.add(path, found === undefined ? undefined : shown(fullKey, found), found === undefined ? "is required; see the README's stack configuration reference" : issue.message);
+            problems.add(path, found === undefined ? undefined : shown(fullKey, found), found === undefined ? "is required; see the README, Stack configuration" : issue.message);
         }
     }
     return out as PartialInput;
