@@ -18,10 +18,15 @@ export function digest(...parts: unknown[]): string {
     return createHash("sha256").update(JSON.stringify(parts)).digest("hex");
 }
 
-/** A base64-encoded fake PEM block. */
-function fakePem(kind: string, seed: string): string {
+/** A fake PEM block whose body says FAKE (never parseable as key material). */
+export function fakePemText(kind: string, seed: string): string {
     const body = Buffer.from(`FAKE ${kind} ${digest(seed)}`).toString("base64");
-    return Buffer.from(`-----BEGIN ${kind}-----\n${body}\n-----END ${kind}-----\n`).toString("base64");
+    return `-----BEGIN ${kind}-----\n${body}\n-----END ${kind}-----\n`;
+}
+
+/** A base64-encoded fake PEM block, as Talos passes certificates and keys around. */
+function fakePem(kind: string, seed: string): string {
+    return Buffer.from(fakePemText(kind, seed)).toString("base64");
 }
 
 function fakeCert(seed: string): { cert: string; key: string } {

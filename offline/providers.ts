@@ -1,4 +1,4 @@
-import { digest, kubeconfig, machineConfiguration, onePasswordItem, secretWire, talosconfig, talosSecrets } from "./fakes";
+import { digest, fakePemText, kubeconfig, machineConfiguration, onePasswordItem, secretWire, talosconfig, talosSecrets } from "./fakes";
 import { unwrapSecrets } from "./recording";
 
 /**
@@ -95,14 +95,13 @@ export function providerOutputs(call: ResourceCall): { id: string; outputs: Reco
                 },
             };
         }
-        case "tls:index/privateKey:PrivateKey": {
-            const pem = `-----BEGIN PRIVATE KEY-----\nFAKE${digest(call.name)}\n-----END PRIVATE KEY-----\n`;
-            return { id: digest(call.name, "key"), outputs: { privateKeyPem: secretWire(pem), publicKeyPem: `FAKE-PUBLIC-${digest(call.name)}` } };
-        }
-        case "tls:index/selfSignedCert:SelfSignedCert": {
-            const pem = `-----BEGIN CERTIFICATE-----\nFAKE${digest(call.name)}\n-----END CERTIFICATE-----\n`;
-            return { id: digest(call.name, "cert"), outputs: { certPem: pem, validityStartTime: "2026-01-01T00:00:00Z" } };
-        }
+        case "tls:index/privateKey:PrivateKey":
+            return {
+                id: digest(call.name, "key"),
+                outputs: { privateKeyPem: secretWire(fakePemText("RSA PRIVATE KEY", call.name)), publicKeyPem: fakePemText("PUBLIC KEY", call.name) },
+            };
+        case "tls:index/selfSignedCert:SelfSignedCert":
+            return { id: digest(call.name, "cert"), outputs: { certPem: fakePemText("CERTIFICATE", call.name), validityStartTime: "2026-01-01T00:00:00Z" } };
         default:
             return { id: defaultId(call.type, call.name, plain), outputs: call.type === "kubernetes:helm.sh/v3:Release" ? releaseStatus(plain) : {} };
     }
