@@ -1,8 +1,9 @@
 import * as path from "path";
 import * as YAML from "yaml";
-import type { Evaluation, StackOutputs } from "../offline/engine";
+import { evaluate, type Evaluation, type StackOutputs } from "../offline/engine";
 import { offlineNetwork } from "../offline/network";
-import { isSecretAt } from "../offline/recording";
+import { isSecretAt, Recording } from "../offline/recording";
+import { main } from "../stacks";
 import { ConfigError } from "../stacks/config/problems";
 import { asStackOutputs, evaluateInChildProcess, PROJECT, ROOT, runStack, stackConfig, withKeys } from "./harness";
 
@@ -106,10 +107,7 @@ describe("cross-cluster invariants, checked before anything is created", () => {
     /** Runs apps with config keys replaced and/or infra's outputs altered; returns the error message. */
     async function rejects(appsKeys: Record<string, unknown>, infraChange: Record<string, unknown> = {}): Promise<string> {
         const refs = { [INFRA]: { ...infraOutputs, outputs: { ...infraOutputs.outputs, ...infraChange } } };
-        const { Recording } = await import("../offline/recording");
         const recording = new Recording();
-        const { evaluate } = await import("../offline/engine");
-        const { main } = await import("../stacks");
         const err = await evaluate(main, { project: PROJECT, stack: "apps", config: withKeys(stackConfig("apps"), appsKeys), stackReferences: refs, recording, network: offlineNetwork }).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(ConfigError);
         // Nothing but the read of the other stack happened.
