@@ -1,17 +1,23 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ciliumValues, type MeshCa, type MeshPeer, SPIRE_NAMESPACE } from "../planners/cilium-values";
-import type { PlatformConfig } from "../stacks/config/derive";
+import type { ChartSource } from "../model";
+import { ciliumValues, type CiliumInputs, type MeshCa, type MeshPeer, SPIRE_NAMESPACE } from "../planners/cilium-values";
 import { NodesReady } from "./gates";
 import { helmRelease, namespace } from "./release";
 
 export interface CiliumArgs {
-    platform: PlatformConfig;
+    /** What the chart values are built from. */
+    settings: CiliumInputs;
+    chart: ChartSource;
     peers: MeshPeer[];
     /** The shared mesh CA (base64 PEM); the key must be a secret Output. Unset: Cilium makes its own. */
     ca?: MeshCa<pulumi.Input<string>>;
     /** Admin kubeconfig (secret), for the nodes-Ready gate. */
     kubeconfig: pulumi.Input<string>;
+    /** Hostnames of every node, which must all become Ready. */
+    nodes: string[];
+    /** How long the nodes-Ready gate waits (Go duration). */
+    nodesReadyTimeout: string;
     /** CRDs that must exist before Cilium starts (Gateway API; ServiceMonitor for its monitors). */
     requires: pulumi.Resource[];
     deletedWith: pulumi.Resource;
@@ -32,23 +38,22 @@ export class Cilium extends pulumi.ComponentResource {
 
     constructor(name: string, args: CiliumArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:index:Cilium", name, {}, opts);
-        const cfg = args.platform;
         const child = { parent: this, deletedWith: args.deletedWith };
 
         // SPIRE's agent needs host access that Talos' default (baseline) admission policy refuses.
-        const spireNamespace = cfg.cilium.mutualAuth.enabled
+        const spireNamespace = args.settings.cilium.mutualAuth.enabled
             ? [namespace(`${name}-spire-namespace`, SPIRE_NAMESPACE, { "pod-security.kubernetes.io/enforce": "privileged" }, child)]
             : [];
 
         this.release = helmRelease(
             `${name}-release`,
-            { name: "cilium", namespace: "kube-system", source: cfg.charts.cilium, values: ciliumValues(cfg, args.peers, args.ca), skipAwait: true },
+            { name: "cilium", namespace: "kube-system", source: args.chart, values: ciliumValues(args.settings, args.peers, args.ca), skipAwait: true },
             { ...child, dependsOn: [...args.requires, ...spireNamespace] },
         );
 
         this.nodesReady = new NodesReady(
             `${name}-nodes-ready`,
-            { kubeconfig: args.kubeconfig, nodes: cfg.nodes.map((n) => n.hostname), timeout: cfg.talos.timeouts.nodesReady },
+            { kubeconfig: args.kubeconfig, nodes: args.nodes, timeout: args.nodesReadyTimeout },
             // The gate reads nodes, not Cilium objects: only the ordering ties it to the release.
             { parent: this, dependsOn: [this.release] },
         );

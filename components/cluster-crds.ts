@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ChartCatalog } from "../planners/charts";
+import type { ChartCatalog } from "../model";
 import type { CrdObject } from "../planners/crd-bundle";
 import { helmRelease } from "./release";
 

@@ -2,12 +2,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { certManagerValues, coreDnsValues, externalSecretsValues, fluxOperatorValues, spegelValues } from "../planners/addon-values";
 import { EXTERNAL_SECRETS_NAMESPACE, FLUX_NAMESPACE } from "../planners/constants";
-import type { PlatformConfig } from "../stacks/config/derive";
+import type { ChartCatalog } from "../model";
 import type { ClusterCrds } from "./cluster-crds";
 import { helmRelease, namespace } from "./release";
 
 export interface CoreAddonsArgs {
-    platform: PlatformConfig;
+    charts: Pick<ChartCatalog, "coredns" | "spegel" | "certManager" | "externalSecrets" | "fluxOperator">;
+    /** CoreDNS' Service address (the kubelets' cluster DNS). */
+    coreDnsIp: string;
+    spegel: boolean;
     crds: ClusterCrds;
     /** Completes once the CNI works (every node Ready). */
     networkReady: pulumi.Resource;
@@ -30,8 +33,7 @@ export class CoreAddons extends pulumi.ComponentResource {
 
     constructor(name: string, args: CoreAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:index:CoreAddons", name, {}, opts);
-        const cfg = args.platform;
-        const charts = cfg.charts;
+        const charts = args.charts;
         const child = { parent: this, deletedWith: args.deletedWith };
 
         const certManagerNamespace = namespace(`${name}-cert-manager-namespace`, "cert-manager", {}, child);
@@ -41,12 +43,12 @@ export class CoreAddons extends pulumi.ComponentResource {
         // CoreDNS pods cannot start before the CNI; Helm's wait would time out on NotReady nodes.
         this.coredns = helmRelease(
             `${name}-coredns`,
-            { name: "coredns", namespace: "kube-system", source: charts.coredns, values: coreDnsValues(cfg) },
+            { name: "coredns", namespace: "kube-system", source: charts.coredns, values: coreDnsValues(args.coreDnsIp) },
             { ...child, dependsOn: [args.networkReady] },
         );
         const afterDns = [this.coredns];
 
-        if (cfg.addons.spegel) {
+        if (args.spegel) {
             this.spegel = helmRelease(`${name}-spegel`, { name: "spegel", namespace: "kube-system", source: charts.spegel, values: spegelValues() }, { ...child, dependsOn: afterDns });
         }
         this.certManager = helmRelease(

@@ -1,12 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { fluxInstanceValues } from "../planners/addon-values";
-import { clusterSettings } from "../planners/cluster-settings";
-import type { PlatformConfig } from "../stacks/config/derive";
+import type { ChartSource } from "../model";
+import { fluxInstanceValues, type FluxInstanceInputs } from "../planners/addon-values";
 import { helmRelease } from "./release";
 
 export interface FluxHandoffArgs {
-    platform: PlatformConfig;
+    clusterName: string;
+    /** The `cluster-settings` data Flux substitutes (see planners/cluster-settings.ts). */
+    settings: Record<string, string>;
+    instance: FluxInstanceInputs;
+    chart: ChartSource;
     fluxNamespace: k8s.core.v1.Namespace;
     /** The flux-operator release (CRDs and the service account the health check runs as). */
     fluxOperator: pulumi.Resource;
@@ -26,21 +29,20 @@ export class FluxHandoff extends pulumi.ComponentResource {
 
     constructor(name: string, args: FluxHandoffArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:index:FluxHandoff", name, {}, opts);
-        const cfg = args.platform;
         const child = { parent: this, deletedWith: args.deletedWith };
 
         this.clusterSettings = new k8s.core.v1.ConfigMap(
             `${name}-cluster-settings`,
             {
-                metadata: { name: "cluster-settings", namespace: args.fluxNamespace.metadata.name, labels: { cluster: cfg.cluster.name } },
-                data: clusterSettings(cfg),
+                metadata: { name: "cluster-settings", namespace: args.fluxNamespace.metadata.name, labels: { cluster: args.clusterName } },
+                data: args.settings,
             },
             child,
         );
 
         this.instance = helmRelease(
             `${name}-instance`,
-            { name: "flux", namespace: args.fluxNamespace.metadata.name, source: cfg.charts.fluxInstance, values: fluxInstanceValues(cfg) },
+            { name: "flux", namespace: args.fluxNamespace.metadata.name, source: args.chart, values: fluxInstanceValues(args.instance) },
             {
                 ...child,
                 // Flux's first sync substitutes cluster-settings and pulls with the credentials, so both

@@ -2,11 +2,13 @@ import * as op from "@1password/pulumi-onepassword";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CONNECT_TOKEN_KEY, CONNECT_TOKEN_SECRET, EXTERNAL_SECRETS_NAMESPACE, GIT_CREDENTIALS_SECRET, SECRET_STORE_NAME } from "../planners/constants";
-import { isVaultUuid, itemField, type ItemFieldRef, type OnePasswordItem } from "../planners/onepassword";
-import type { PlatformConfig } from "../stacks/config/derive";
+import type { GitOps, ItemFieldRef, OnePasswordSettings } from "../model";
+import { isVaultUuid, itemField, type OnePasswordItem } from "../planners/onepassword";
 
 export interface OnePasswordBootstrapArgs {
-    platform: PlatformConfig;
+    onepassword: OnePasswordSettings;
+    /** Where the GitOps repository's HTTPS credentials live; unset for a public repository. */
+    gitCredentials?: GitOps["credentials"];
     /** Connect token for the provider (secret). */
     token: pulumi.Input<string>;
     externalSecretsNamespace: k8s.core.v1.Namespace;
@@ -29,10 +31,9 @@ export class OnePasswordBootstrap extends pulumi.ComponentResource {
 
     constructor(name: string, args: OnePasswordBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:index:OnePasswordBootstrap", name, {}, opts);
-        const cfg = args.platform;
         const child = { parent: this, deletedWith: args.deletedWith };
 
-        const provider = new op.Provider(`${name}-provider`, { url: cfg.onepassword.providerUrl, token: pulumi.secret(args.token) }, { parent: this });
+        const provider = new op.Provider(`${name}-provider`, { url: args.onepassword.providerUrl, token: pulumi.secret(args.token) }, { parent: this });
         const invokeOpts = { parent: this, provider };
         const items = new Map<string, pulumi.Output<OnePasswordItem>>();
         // Item fields come back from the provider NOT marked secret (plain invoke): wrap every value.
@@ -50,12 +51,12 @@ export class OnePasswordBootstrap extends pulumi.ComponentResource {
             {
                 metadata: { name: CONNECT_TOKEN_SECRET, namespace: args.externalSecretsNamespace.metadata.name },
                 type: "Opaque",
-                stringData: { [CONNECT_TOKEN_KEY]: field(cfg.onepassword.connectToken) },
+                stringData: { [CONNECT_TOKEN_KEY]: field(args.onepassword.connectToken) },
             },
             child,
         );
 
-        const credentials = cfg.gitops.credentials;
+        const credentials = args.gitCredentials;
         if (credentials) {
             this.gitCredentialsSecret = new k8s.core.v1.Secret(
                 `${name}-git-credentials`,
@@ -77,8 +78,8 @@ export class OnePasswordBootstrap extends pulumi.ComponentResource {
                 spec: {
                     provider: {
                         onepassword: {
-                            connectHost: cfg.onepassword.connectHost,
-                            vaults: cfg.onepassword.vaults,
+                            connectHost: args.onepassword.connectHost,
+                            vaults: args.onepassword.vaults,
                             auth: {
                                 secretRef: {
                                     // A ClusterSecretStore's secret reference must name its namespace.

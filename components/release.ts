@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ChartSource } from "../planners/charts";
+import type { ChartSource } from "../model";
 
 /** Helm's wait bound for every release: fresh bare-metal pulls can be slow. */
 export const RELEASE_TIMEOUT_SECONDS = 600;

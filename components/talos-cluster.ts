@@ -1,12 +1,18 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { installerImage, nodePatches, schematicYaml, type UserPatches } from "../planners/talos-patches";
-import type { NodeSpec, PlatformConfig } from "../stacks/config/derive";
+import type { ClusterIdentity, NodeSpec, TalosSettings, Versions } from "../model";
+import { installerImage, nodePatches, schematicYaml, type PatchInputs, type UserPatches } from "../planners/talos-patches";
 import * as talos from "../talos/provider";
 import { ApiReady } from "./gates";
 
 export interface TalosClusterArgs {
-    platform: PlatformConfig;
+    cluster: Pick<ClusterIdentity, "name" | "endpoint">;
+    versions: Pick<Versions, "talos" | "talosContract" | "kubernetes">;
+    /** Every node; the first control plane bootstraps etcd. */
+    nodes: NodeSpec[];
+    talos: TalosSettings;
+    /** What the generated machine-config patches are built from. */
+    patches: PatchInputs;
     /** The user's patch files for this cluster (read by the stack, see talos/README.md). */
     userPatches: UserPatches;
 }
@@ -39,7 +45,8 @@ export class TalosCluster extends pulumi.ComponentResource {
      */
     constructor(name: string, args: TalosClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:index:TalosCluster", name, {}, opts);
-        const cfg = args.platform;
+        const controlPlanes = args.nodes.filter((n) => n.role === "controlplane");
+        const workers = args.nodes.filter((n) => n.role === "worker");
         const child = { parent: this };
 
         // The cluster PKI. Losing it means losing control of the running cluster, so: protected
@@ -47,7 +54,7 @@ export class TalosCluster extends pulumi.ComponentResource {
         // talosVersion is ignored because lowering it would make the provider replace the PKI.
         const secrets = new talos.machine.Secrets(
             `${name}-secrets`,
-            { talosVersion: cfg.versions.talosContract },
+            { talosVersion: args.versions.talosContract },
             { ...child, protect: true, ignoreChanges: ["talosVersion"] },
         );
         // Rebuilt field by field: passing the provider's nested object straight through has failed to
@@ -60,26 +67,26 @@ export class TalosCluster extends pulumi.ComponentResource {
         }));
 
         // Content-addressed: a changed schematic is a new schematic id, i.e. a replacement.
-        const schematic = new talos.imagefactory.Schematic(`${name}-schematic`, { schematic: schematicYaml(cfg) }, { ...child, replaceOnChanges: ["schematic"] });
-        this.installerImage = schematic.id.apply((id) => installerImage(id, cfg.versions.talos));
+        const schematic = new talos.imagefactory.Schematic(`${name}-schematic`, { schematic: schematicYaml(args.talos.schematic) }, { ...child, replaceOnChanges: ["schematic"] });
+        this.installerImage = schematic.id.apply((id) => installerImage(id, args.versions.talos));
 
         const baseConfig = (role: NodeSpec["role"]) =>
             talos.machine.getConfigurationOutput(
                 {
-                    clusterName: cfg.cluster.name,
-                    clusterEndpoint: cfg.cluster.endpoint,
+                    clusterName: args.cluster.name,
+                    clusterEndpoint: args.cluster.endpoint,
                     machineType: role,
                     machineSecrets,
-                    talosVersion: cfg.versions.talosContract,
-                    kubernetesVersion: cfg.versions.kubernetes,
+                    talosVersion: args.versions.talosContract,
+                    kubernetesVersion: args.versions.kubernetes,
                     docs: false,
                     examples: false,
                 },
                 child,
             ).machineConfiguration;
-        const configs = { controlplane: baseConfig("controlplane"), worker: cfg.workers.length > 0 ? baseConfig("worker") : undefined };
+        const configs = { controlplane: baseConfig("controlplane"), worker: workers.length > 0 ? baseConfig("worker") : undefined };
 
-        const timeouts = cfg.talos.timeouts;
+        const timeouts = args.talos.timeouts;
         const apply = (node: NodeSpec, dependsOn: pulumi.Resource[]) =>
             new talos.machine.ConfigurationApply(
                 `${name}-${node.hostname}`,
@@ -88,19 +95,19 @@ export class TalosCluster extends pulumi.ComponentResource {
                     machineConfigurationInput: configs[node.role]!,
                     node: node.ip,
                     endpoint: node.ip,
-                    configPatches: this.installerImage.apply((image) => nodePatches(cfg, node, image, args.userPatches)),
-                    applyMode: cfg.talos.applyMode,
+                    configPatches: this.installerImage.apply((image) => nodePatches(args.patches, node, image, args.userPatches)),
+                    applyMode: args.talos.applyMode,
                     // graceful=false: a whole-cluster destroy would otherwise fail on the last etcd member.
-                    onDestroy: { reset: cfg.talos.resetOnDestroy, graceful: false, reboot: true },
+                    onDestroy: { reset: args.talos.resetOnDestroy, graceful: false, reboot: true },
                     timeouts: { create: timeouts.apply, update: timeouts.apply, delete: timeouts.apply },
                 },
                 { ...child, dependsOn },
             );
 
         // Every control plane is configured in parallel; nothing orders them against each other.
-        const controlPlaneApplies = cfg.controlPlanes.map((node) => apply(node, []));
+        const controlPlaneApplies = controlPlanes.map((node) => apply(node, []));
 
-        const bootstrapNode = cfg.bootstrapNode.ip;
+        const bootstrapNode = controlPlanes[0].ip;
         this.bootstrap = new talos.machine.Bootstrap(
             `${name}-bootstrap`,
             { clientConfiguration, node: bootstrapNode, endpoint: bootstrapNode, timeouts: { create: timeouts.bootstrap } },
@@ -115,7 +122,7 @@ export class TalosCluster extends pulumi.ComponentResource {
         );
 
         // Workers join once the control plane exists.
-        cfg.workers.forEach((node) => apply(node, [this.bootstrap]));
+        workers.forEach((node) => apply(node, [this.bootstrap]));
 
         const kubeconfig = new talos.cluster.Kubeconfig(
             `${name}-kubeconfig`,
@@ -123,7 +130,7 @@ export class TalosCluster extends pulumi.ComponentResource {
                 clientConfiguration,
                 node: bootstrapNode,
                 endpoint: bootstrapNode,
-                certificateRenewalDuration: cfg.talos.kubeconfigRenewal,
+                certificateRenewalDuration: args.talos.kubeconfigRenewal,
                 timeouts: { create: timeouts.kubeconfig, update: timeouts.kubeconfig },
             },
             // The provider retries until the API issues a kubeconfig, which needs etcd.
@@ -131,11 +138,11 @@ export class TalosCluster extends pulumi.ComponentResource {
         );
         this.kubeconfig = pulumi.secret(kubeconfig.kubeconfigRaw);
 
-        this.controlPlaneIps = cfg.controlPlanes.map((n) => n.ip);
-        this.workerIps = cfg.workers.map((n) => n.ip);
+        this.controlPlaneIps = controlPlanes.map((n) => n.ip);
+        this.workerIps = workers.map((n) => n.ip);
         this.talosconfig = pulumi.secret(
             talos.client.getConfigurationOutput(
-                { clusterName: cfg.cluster.name, clientConfiguration, endpoints: this.controlPlaneIps, nodes: cfg.nodes.map((n) => n.ip) },
+                { clusterName: args.cluster.name, clientConfiguration, endpoints: this.controlPlaneIps, nodes: args.nodes.map((n) => n.ip) },
                 child,
             ).talosConfig,
         );
@@ -150,7 +157,7 @@ export class TalosCluster extends pulumi.ComponentResource {
                 kubeconfig: pulumi.secret(pulumi.all([this.apiReady.id, this.kubeconfig]).apply(([, kc]) => kc)),
                 // Replace the provider (and everything it manages) only if the cluster really changes,
                 // not when a renewed kubeconfig or an unknown value makes it look different.
-                clusterIdentifier: cfg.cluster.name,
+                clusterIdentifier: args.cluster.name,
             },
             child,
         );

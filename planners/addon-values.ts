@@ -1,4 +1,4 @@
-import type { PlatformConfig } from "../stacks/config/derive";
+import type { GitOps } from "../model";
 import { COREDNS_REPLICAS, GIT_CREDENTIALS_SECRET } from "./constants";
 
 /**
@@ -13,12 +13,12 @@ const CONTROL_PLANE_TOLERATIONS = [
 ];
 
 /** CoreDNS as the cluster DNS Talos' kubelets point at (the 10th address of the service CIDR). */
-export function coreDnsValues(cfg: PlatformConfig): Record<string, unknown> {
+export function coreDnsValues(coreDnsIp: string): Record<string, unknown> {
     return {
         replicaCount: COREDNS_REPLICAS,
         // kube-dns compatible: the Service name and the k8s-app label tools and policies expect.
         k8sAppLabelOverride: "kube-dns",
-        service: { name: "kube-dns", clusterIP: cfg.network.coreDnsIp },
+        service: { name: "kube-dns", clusterIP: coreDnsIp },
         serviceAccount: { create: true },
         priorityClassName: "system-cluster-critical",
         tolerations: CONTROL_PLANE_TOLERATIONS,
@@ -61,17 +61,27 @@ export function fluxOperatorValues(): Record<string, unknown> {
     return { installCRDs: true, tolerations: CONTROL_PLANE_TOLERATIONS };
 }
 
+/** What the FluxInstance is built from. */
+export interface FluxInstanceInputs {
+    /** Flux distribution version. */
+    fluxVersion: string;
+    /** The flux-operator chart version; its manifests artifact pins the distribution. */
+    operatorVersion: string;
+    gitops: Pick<GitOps, "url" | "ref" | "path" | "credentials">;
+}
+
 /**
  * The FluxInstance `flux`, syncing `kubernetes/clusters/<cluster>` of the GitOps repository. The
  * chart's health check is a post-install hook that waits for the instance to be Ready, so the
  * Helm release (and `pulumi up`) only completes once Flux reports Ready.
  */
-export function fluxInstanceValues(cfg: PlatformConfig): Record<string, unknown> {
-    const operatorVersion = cfg.charts.fluxOperator.version.replace(/^v/, "");
+export function fluxInstanceValues(inputs: FluxInstanceInputs): Record<string, unknown> {
+    const operatorVersion = inputs.operatorVersion.replace(/^v/, "");
+    const gitops = inputs.gitops;
     return {
         instance: {
             distribution: {
-                version: cfg.versions.flux,
+                version: inputs.fluxVersion,
                 registry: "ghcr.io/fluxcd",
                 // Pinned to the operator release, so the distribution version resolves the same every time.
                 artifact: `oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests:v${operatorVersion}`,
@@ -79,10 +89,10 @@ export function fluxInstanceValues(cfg: PlatformConfig): Record<string, unknown>
             cluster: { type: "kubernetes", networkPolicy: true, multitenant: false, domain: "cluster.local" },
             sync: {
                 kind: "GitRepository",
-                url: cfg.gitops.url,
-                ref: cfg.gitops.ref,
-                path: cfg.gitops.path,
-                ...(cfg.gitops.credentials ? { pullSecret: GIT_CREDENTIALS_SECRET } : {}),
+                url: gitops.url,
+                ref: gitops.ref,
+                path: gitops.path,
+                ...(gitops.credentials ? { pullSecret: GIT_CREDENTIALS_SECRET } : {}),
             },
         },
         healthcheck: { enabled: true, timeout: "5m" },

@@ -1,18 +1,10 @@
+import type { ChartCatalog, ChartKey, ChartSource, CrdBundle } from "../model";
+
 /**
  * Every chart and CRD bundle this program installs, with its pinned upstream source, in one place.
  * Stack config may override `version` and `repo` per chart (`platform:charts`); nothing else in
  * the program names a version or a chart location.
  */
-
-/** Where a Helm chart comes from: a classic repository (`repo` + `chart`) or an OCI reference. */
-export interface ChartSource {
-    /** Chart name in `repo`, or the full `oci://` reference when `repo` is unset. */
-    chart: string;
-    /** Classic Helm repository URL; unset for OCI charts. */
-    repo?: string;
-    /** Exact chart version. */
-    version: string;
-}
 
 /** The Helm charts, keyed by the name used in `platform:charts` overrides. */
 export const CHARTS = {
@@ -36,13 +28,7 @@ export const CHARTS = {
         repo: "https://victoriametrics.github.io/helm-charts/",
         version: "0.5.1",
     },
-} satisfies Record<string, ChartSource>;
-
-/** A chart key, e.g. `cilium`. */
-export type ChartKey = keyof typeof CHARTS;
-
-/** The resolved chart catalog of one stack (defaults plus its overrides). */
-export type ChartCatalog = Record<ChartKey, ChartSource>;
+} satisfies ChartCatalog;
 
 /** True if `key` names a chart in the catalog. */
 export function isChartKey(key: string): key is ChartKey {
@@ -58,13 +44,6 @@ export function resolveCharts(overrides: Partial<Record<ChartKey, { version?: st
         out[key] = { ...base, ...(o.version ? { version: o.version } : {}), ...(o.repo ? { repo: o.repo } : {}) };
     }
     return out;
-}
-
-/** Upstream CRD bundles (plain YAML release assets) applied in the CRDs phase. */
-export interface CrdBundle {
-    /** Stable short name; also the prefix of the CRD resources' names. */
-    name: string;
-    url: string;
 }
 
 /**

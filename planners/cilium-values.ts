@@ -1,5 +1,4 @@
-import type { PlatformConfig } from "../stacks/config/derive";
-import type { MeshFacts } from "./mesh";
+import type { CiliumSettings, ClusterIdentity, ClusterMeshSettings, MeshFacts, MeshPeerSpec } from "../model";
 
 /**
  * Helm values for Cilium on Talos, kube-proxy free over KubePrism, with ClusterMesh. Pure: the
@@ -30,20 +29,27 @@ export const CILIUM_AGENT_CAPABILITIES = ["CHOWN", "KILL", "NET_ADMIN", "NET_RAW
  * The peers this cluster connects to: from the stack config, except that the peer whose stack was
  * read (`remote`) is listed with the endpoint that stack exports (checked to match the config).
  */
-export function meshPeers(cfg: PlatformConfig, remote?: MeshFacts): MeshPeer[] {
-    return cfg.clustermesh.peers.map((p) =>
+export function meshPeers(peers: MeshPeerSpec[], remote?: MeshFacts): MeshPeer[] {
+    return peers.map((p) =>
         remote && p.name === remote.cluster.name
             ? { name: remote.cluster.name, port: remote.clustermesh.port, ips: [remote.clustermesh.ip] }
             : { name: p.name, port: p.port, ips: [p.ip] },
     );
 }
 
+/** What Cilium's values are built from. */
+export interface CiliumInputs {
+    cluster: Pick<ClusterIdentity, "name" | "id">;
+    cilium: CiliumSettings;
+    clustermesh: Pick<ClusterMeshSettings, "ip" | "maxConnectedClusters" | "authMode">;
+}
+
 /** Values for the `cilium` chart. `ca` is omitted only when no shared CA exists (single cluster). */
-export function ciliumValues<T>(cfg: PlatformConfig, peers: MeshPeer[], ca?: MeshCa<T>): Record<string, unknown> {
-    const { cilium, clustermesh } = cfg;
+export function ciliumValues<T>(inputs: CiliumInputs, peers: MeshPeer[], ca?: MeshCa<T>): Record<string, unknown> {
+    const { cilium, clustermesh } = inputs;
     const spire = cilium.mutualAuth;
     return {
-        cluster: { name: cfg.cluster.name, id: cfg.cluster.id },
+        cluster: { name: inputs.cluster.name, id: inputs.cluster.id },
         ipam: { mode: "kubernetes" },
         kubeProxyReplacement: true,
         k8sServiceHost: cilium.k8sServiceHost,

@@ -1,12 +1,15 @@
-import type { PlatformConfig } from "../stacks/config/derive";
+import type { PlatformConfig } from "../model";
 import { CONNECT_TOKEN_SECRET, COREDNS_REPLICAS, SECRET_STORE_NAME } from "./constants";
+
+/** The parts of the configuration cluster-settings summarises for Flux. */
+export type ClusterSettingsInputs = Pick<PlatformConfig, "cluster" | "network" | "cilium" | "charts" | "clustermesh" | "bgp" | "onepassword">;
 
 /**
  * The `cluster-settings` ConfigMap data that Flux substitutes into the GitOps repo (keys of the
  * architecture document, §7). Every key that can be derived from the stack config is derived
  * here, so the stack file is the single source of truth; `platform:clusterSettings` adds the rest.
  */
-export function derivedClusterSettings(cfg: PlatformConfig): Record<string, string> {
+export function derivedClusterSettings(cfg: ClusterSettingsInputs): Record<string, string> {
     const settings: Record<string, string> = {
         CLUSTER: cfg.cluster.name,
         CLUSTER_ID: String(cfg.cluster.id),
@@ -44,7 +47,7 @@ export function poolDisabledKey(clusterName: string): string {
 }
 
 /** The full ConfigMap data: derived keys plus the extra keys from config, sorted by key. */
-export function clusterSettings(cfg: PlatformConfig): Record<string, string> {
+export function clusterSettings(cfg: ClusterSettingsInputs & Pick<PlatformConfig, "clusterSettings">): Record<string, string> {
     const all = { ...cfg.clusterSettings, ...derivedClusterSettings(cfg) };
     return Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -1,5 +1,5 @@
 import { parseAllDocuments } from "yaml";
-import type { CrdBundle } from "./charts";
+import type { CrdBundle } from "../model";
 
 /** A CustomResourceDefinition as applied (without server-side fields). */
 export interface CrdObject {

@@ -1,11 +1,5 @@
 /** Picking fields out of 1Password items (as the provider's `getItem` returns them). */
-
-/** Where a value lives: vault (name or UUID), item title, field label. */
-export interface ItemFieldRef {
-    vault: string;
-    item: string;
-    field: string;
-}
+import type { ItemFieldRef } from "../model";
 
 /** The parts of a `getItem` result we read. */
 export interface OnePasswordItem {

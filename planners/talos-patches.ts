@@ -1,6 +1,5 @@
 import * as YAML from "yaml";
-import type { NodeSpec, PlatformConfig } from "../stacks/config/derive";
-import { KUBEPRISM_PORT } from "../stacks/config/derive";
+import { KUBEPRISM_PORT, type Network, type NodeSpec, type Schematic } from "../model";
 
 /**
  * Talos machine-config patches, built as objects and serialised to YAML (never string templates).
@@ -15,17 +14,26 @@ export const CRI_CUSTOMIZATION_PATH = "/etc/cri/conf.d/20-customization.part";
 /** Spegel serves layers from containerd's content store, so containerd must keep unpacked layers. */
 export const SPEGEL_CRI_PART = '[plugins."io.containerd.cri.v1.images"]\n  discard_unpacked_layers = false\n';
 
+/** What the generated patches are built from. */
+export interface PatchInputs {
+    network: Network;
+    /** The Kubernetes API DNS name (control-plane certificate SANs). */
+    apiHost: string;
+    /** Spegel on: containerd keeps unpacked layers. */
+    spegel: boolean;
+}
+
 /** Serialises a patch object deterministically (insertion order, no line wrapping). */
 export function toYaml(patch: object): string {
     return YAML.stringify(patch, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
 /** Settings every node shares: CNI off, kube-proxy off, KubePrism, host DNS, kubelet subnets. */
-export function clusterPatch(cfg: PlatformConfig): object {
+export function clusterPatch(network: Network, spegel: boolean): object {
     return {
         machine: {
-            network: { nameservers: cfg.network.nameservers },
-            kubelet: { nodeIP: { validSubnets: [cfg.network.nodeCidr] } },
+            network: { nameservers: network.nameservers },
+            kubelet: { nodeIP: { validSubnets: [network.nodeCidr] } },
             features: {
                 // Cilium and the kubelet reach the API server through KubePrism on localhost.
                 kubePrism: { enabled: true, port: KUBEPRISM_PORT },
@@ -33,15 +41,15 @@ export function clusterPatch(cfg: PlatformConfig): object {
                 hostDNS: { enabled: true, forwardKubeDNSToHost: true },
             },
             // Baked in from the start: changing machine.files on a running node needs a reboot.
-            ...(cfg.addons.spegel
+            ...(spegel
                 ? { files: [{ op: "create", path: CRI_CUSTOMIZATION_PATH, permissions: 0o644, content: SPEGEL_CRI_PART }] }
                 : {}),
         },
         cluster: {
             network: {
                 cni: { name: "none" },
-                podSubnets: [cfg.network.podCidr],
-                serviceSubnets: [cfg.network.serviceCidr],
+                podSubnets: [network.podCidr],
+                serviceSubnets: [network.serviceCidr],
             },
             proxy: { disabled: true },
             // CoreDNS is installed with Helm (so Flux can own it later).
@@ -51,21 +59,21 @@ export function clusterPatch(cfg: PlatformConfig): object {
 }
 
 /** Settings for control-plane nodes: API SANs, etcd subnet, workloads allowed on control planes. */
-export function controlPlanePatch(cfg: PlatformConfig): object {
-    const sans = [cfg.cluster.apiHost, "127.0.0.1"];
+export function controlPlanePatch(apiHost: string, nodeCidr: string): object {
+    const sans = [apiHost, "127.0.0.1"];
     return {
         machine: { certSANs: sans },
         cluster: {
             allowSchedulingOnControlPlanes: true,
             apiServer: { certSANs: sans },
-            etcd: { advertisedSubnets: [cfg.network.nodeCidr] },
+            etcd: { advertisedSubnets: [nodeCidr] },
         },
     };
 }
 
 /** The node's identity and network: bond0 over its links (selected by permanent MAC), VLANs. */
-export function nodePatch(cfg: PlatformConfig, node: NodeSpec): object {
-    const { bond, nodeCidr, gateway, vlans } = cfg.network;
+export function nodePatch(network: Pick<Network, "bond" | "nodeCidr" | "gateway" | "vlans">, node: NodeSpec): object {
+    const { bond, nodeCidr, gateway, vlans } = network;
     const prefix = nodeCidr.split("/")[1];
     return {
         machine: {
@@ -95,8 +103,7 @@ export function nodePatch(cfg: PlatformConfig, node: NodeSpec): object {
 }
 
 /** One EthernetConfig document per bond member (ethtool ring sizes); none without `network.rings`. */
-export function ethernetPatches(cfg: PlatformConfig, node: NodeSpec): object[] {
-    const rings = cfg.network.rings;
+export function ethernetPatches(rings: Network["rings"], node: NodeSpec): object[] {
     if (rings === undefined) return [];
     return node.links.map((l) => ({ apiVersion: "v1alpha1", kind: "EthernetConfig", name: l.name, rings: { rx: rings.rx, tx: rings.tx } }));
 }
@@ -130,18 +137,19 @@ export function userPatchesFor(user: UserPatches, node: NodeSpec): string[] {
 }
 
 /** Every patch a node receives, in apply order (what ConfigurationApply.configPatches gets). */
-export function nodePatches(cfg: PlatformConfig, node: NodeSpec, image: string, user: UserPatches): string[] {
-    const role = node.role === "controlplane" ? [controlPlanePatch(cfg)] : [];
-    const ours = [clusterPatch(cfg), ...role, nodePatch(cfg, node), ...ethernetPatches(cfg, node), installPatch(node, image)];
+export function nodePatches(inputs: PatchInputs, node: NodeSpec, image: string, user: UserPatches): string[] {
+    const { network } = inputs;
+    const role = node.role === "controlplane" ? [controlPlanePatch(inputs.apiHost, network.nodeCidr)] : [];
+    const ours = [clusterPatch(network, inputs.spegel), ...role, nodePatch(network, node), ...ethernetPatches(network.rings, node), installPatch(node, image)];
     return [...ours.map(toYaml), ...userPatchesFor(user, node)];
 }
 
 /** The Image Factory schematic (extensions and kernel args) as YAML. */
-export function schematicYaml(cfg: PlatformConfig): string {
+export function schematicYaml(schematic: Schematic): string {
     return toYaml({
         customization: {
-            ...(cfg.talos.schematic.kernelArgs.length > 0 ? { extraKernelArgs: cfg.talos.schematic.kernelArgs } : {}),
-            systemExtensions: { officialExtensions: cfg.talos.schematic.extensions },
+            ...(schematic.kernelArgs.length > 0 ? { extraKernelArgs: schematic.kernelArgs } : {}),
+            systemExtensions: { officialExtensions: schematic.extensions },
         },
     });
 }

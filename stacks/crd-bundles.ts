@@ -1,4 +1,4 @@
-import type { CrdBundle } from "../planners/charts";
+import type { CrdBundle } from "../model";
 import { parseCrdBundle, type CrdObject } from "../planners/crd-bundle";
 
 /** How hard to try to download a bundle. */

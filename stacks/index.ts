@@ -7,6 +7,7 @@ import { MeshCa } from "../components/mesh-ca";
 import { OnePasswordBootstrap } from "../components/onepassword-bootstrap";
 import { TalosCluster } from "../components/talos-cluster";
 import { meshPeers } from "../planners/cilium-values";
+import { clusterSettings } from "../planners/cluster-settings";
 import { mergeKubeconfigs } from "../planners/kubeconfig";
 import { meshFacts } from "../planners/mesh";
 import { loadStackConfig } from "./config/load";
@@ -29,7 +30,14 @@ export async function main(): Promise<Record<string, unknown>> {
     const bundles = await fetchCrdBundles(platform.crdBundles);
     const name = platform.cluster.name;
 
-    const cluster = new TalosCluster(name, { platform, userPatches });
+    const cluster = new TalosCluster(name, {
+        cluster: platform.cluster,
+        versions: platform.versions,
+        nodes: platform.nodes,
+        talos: platform.talos,
+        patches: { network: platform.network, apiHost: platform.cluster.apiHost, spegel: platform.addons.spegel },
+        userPatches,
+    });
     // Everything below lives in the cluster: its provider, and skipped on destroy with the cluster.
     const inCluster = { providers: { kubernetes: cluster.provider } };
     const deletedWith = cluster.bootstrap;
@@ -43,21 +51,29 @@ export async function main(): Promise<Record<string, unknown>> {
     const cilium = new Cilium(
         `${name}-cilium`,
         {
-            platform,
-            peers: meshPeers(platform, remote?.facts),
+            settings: platform,
+            chart: platform.charts.cilium,
+            peers: meshPeers(platform.clustermesh.peers, remote?.facts),
             ca: { cert: caCertPem.apply(base64), key: pulumi.secret(caKeyPem.apply(base64)) },
             kubeconfig: cluster.kubeconfig,
+            nodes: platform.nodes.map((n) => n.hostname),
+            nodesReadyTimeout: platform.talos.timeouts.nodesReady,
             // Gateway API before the operator starts; ServiceMonitor for Cilium's monitors.
             requires: [...crds.gatewayApi, crds.prometheusOperator],
             deletedWith,
         },
         inCluster,
     );
-    const addons = new CoreAddons(`${name}-addons`, { platform, crds, networkReady: cilium.nodesReady, deletedWith }, inCluster);
+    const addons = new CoreAddons(
+        `${name}-addons`,
+        { charts: platform.charts, coreDnsIp: platform.network.coreDnsIp, spegel: platform.addons.spegel, crds, networkReady: cilium.nodesReady, deletedWith },
+        inCluster,
+    );
     const onepassword = new OnePasswordBootstrap(
         `${name}-onepassword`,
         {
-            platform,
+            onepassword: platform.onepassword,
+            gitCredentials: platform.gitops.credentials,
             token: secrets.onepasswordToken,
             externalSecretsNamespace: addons.externalSecretsNamespace,
             fluxNamespace: addons.fluxNamespace,
@@ -68,7 +84,16 @@ export async function main(): Promise<Record<string, unknown>> {
     );
     new FluxHandoff(
         `${name}-flux`,
-        { platform, fluxNamespace: addons.fluxNamespace, fluxOperator: addons.fluxOperator, gitCredentials: onepassword.gitCredentialsSecret, deletedWith },
+        {
+            clusterName: name,
+            settings: clusterSettings(platform),
+            instance: { fluxVersion: platform.versions.flux, operatorVersion: platform.charts.fluxOperator.version, gitops: platform.gitops },
+            chart: platform.charts.fluxInstance,
+            fluxNamespace: addons.fluxNamespace,
+            fluxOperator: addons.fluxOperator,
+            gitCredentials: onepassword.gitCredentialsSecret,
+            deletedWith,
+        },
         inCluster,
     );
 

@@ -1,8 +1,30 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { checkMeshPair, MESH_OUTPUTS, meshFacts, MeshFactsSchema, type MeshFacts } from "../planners/mesh";
-import type { PlatformConfig } from "./config/derive";
-import { ConfigError } from "./config/problems";
+import { ConfigError, Problems, type MeshFacts, type PlatformConfig } from "../model";
+import { meshFacts } from "../planners/mesh";
+import { checkMeshPair } from "./config/mesh-rules";
+
+/** The shape of the mesh facts another stack exports, checked before they are trusted. */
+const MeshFactsSchema = z.object({
+    cluster: z.object({ name: z.string(), id: z.number() }),
+    apiEndpoint: z.string(),
+    nodeIps: z.object({ controlplane: z.array(z.string()), worker: z.array(z.string()) }),
+    podCidr: z.string(),
+    serviceCidr: z.string(),
+    lbPool: z.object({ start: z.string(), stop: z.string() }),
+    clustermesh: z.object({
+        ip: z.string(),
+        port: z.number(),
+        maxConnectedClusters: z.number(),
+        authMode: z.string(),
+        routingMode: z.string(),
+        nativeRoutingCidr: z.string(),
+    }),
+    meshPeers: z.array(z.object({ name: z.string(), id: z.number(), ip: z.string(), port: z.number() })),
+}) satisfies z.ZodType<MeshFacts>;
+
+/** The stack outputs that carry the facts, one per top-level key. */
+export const MESH_OUTPUTS = Object.keys(MeshFactsSchema.shape) as (keyof MeshFacts)[];
 
 /** What this stack learns from the stack that owns the mesh CA (`platform:clustermesh.caStack`). */
 export interface RemoteMesh {
@@ -47,8 +69,9 @@ export async function readRemoteMesh(cfg: PlatformConfig): Promise<RemoteMesh | 
     const facts = MeshFactsSchema.safeParse(Object.fromEntries(MESH_OUTPUTS.map((key, i) => [key, value(i)])));
     if (!facts.success) throw new Error(`the outputs of stack ${name} are not in the expected shape:\n${z.prettifyError(facts.error)}`);
 
-    const problems = checkMeshPair(meshFacts(cfg), facts.data, name);
-    if (problems.length > 0) throw new ConfigError(cfg.stack.stack, problems);
+    const problems = new Problems();
+    checkMeshPair(meshFacts(cfg), facts.data, name, problems);
+    if (!problems.empty) throw new ConfigError(cfg.stack.stack, problems.list);
 
     const at = (key: string) => wanted.indexOf(key);
     return {

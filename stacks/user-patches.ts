@@ -2,8 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import type { UserPatches } from "../planners/talos-patches";
-import type { PlatformConfig } from "./config/derive";
-import { ConfigError, Problems } from "./config/problems";
+import { ConfigError, Problems, type PlatformConfig } from "../model";
 
 /** Folder holding `<cluster>/{all,controlplane,worker,nodes}/` patch files (see talos/README.md). */
 export const TALOS_PATCH_ROOT = path.join(__dirname, "..", "talos");

@@ -1,6 +1,6 @@
-import { evaluate, type Evaluation } from "../offline/engine";
-import { isSecretAt, Recording, secretPaths, type RecordedResource } from "../offline/recording";
-import { redact } from "../offline/render";
+import { evaluate, type Evaluation } from "../tools/engine/engine";
+import { isSecretAt, Recording, secretPaths, type RecordedResource } from "../tools/engine/recording";
+import { redact } from "../tools/render/artifacts";
 import { main } from "../stacks";
 import { CHARTS } from "../planners/charts";
 import { runStack, stackConfig, withKeys } from "./harness";

@@ -1,7 +1,7 @@
-import { ConfigError } from "../stacks/config/problems";
+import { ConfigError } from "../model";
 import { parseStackConfig } from "../stacks/config/parse";
-import { Recording } from "../offline/recording";
-import { evaluate } from "../offline/engine";
+import { Recording } from "../tools/engine/recording";
+import { evaluate } from "../tools/engine/engine";
 import { main } from "../stacks";
 import { fixtures } from "./fixtures";
 import { PROJECT, stackConfig } from "./harness";

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { stackConfigFromYaml } from "../offline/stack-file";
+import { stackConfigFromYaml } from "../tools/engine/stack-file";
 import type { RawConfig } from "../stacks/config/parse";
 import { PROJECT } from "./harness";
 

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { EngineViolation, evaluate } from "../offline/engine";
+import { EngineViolation, evaluate } from "../tools/engine/engine";
 import * as path from "path";
-import { isSecretAt, secretPaths } from "../offline/recording";
+import { isSecretAt, secretPaths } from "../tools/engine/recording";
 import { evaluateInChildProcess, PROJECT } from "./harness";
 
 /**

@@ -1,8 +1,8 @@
 import { execFile } from "child_process";
 import * as path from "path";
-import { evaluate, type Evaluation, type EvaluateOptions, type StackOutputs } from "../offline/engine";
-import { offlineNetwork } from "../offline/network";
-import { readStackFile, secretPlaceholder, stackConfigFromYaml } from "../offline/stack-file";
+import { evaluate, type Evaluation, type EvaluateOptions, type StackOutputs } from "../tools/engine/engine";
+import { offlineNetwork } from "../tools/engine/network";
+import { readStackFile, secretPlaceholder, stackConfigFromYaml } from "../tools/engine/stack-file";
 import type { RawConfig } from "../stacks/config/parse";
 import { main } from "../stacks";
 

@@ -1,10 +1,10 @@
 import * as path from "path";
 import * as YAML from "yaml";
-import { evaluate, type Evaluation, type StackOutputs } from "../offline/engine";
-import { offlineNetwork } from "../offline/network";
-import { isSecretAt, Recording } from "../offline/recording";
+import { evaluate, type Evaluation, type StackOutputs } from "../tools/engine/engine";
+import { offlineNetwork } from "../tools/engine/network";
+import { isSecretAt, Recording } from "../tools/engine/recording";
 import { main } from "../stacks";
-import { ConfigError } from "../stacks/config/problems";
+import { ConfigError } from "../model";
 import { asStackOutputs, evaluateInChildProcess, PROJECT, ROOT, runStack, stackConfig, withKeys } from "./harness";
 
 /** Two clusters, one mesh: outputs, the StackReference from apps to infra, cross-cluster checks. */

@@ -1,7 +1,7 @@
 import { isVaultUuid, itemField } from "../planners/onepassword";
 import { parseStackConfig } from "../stacks/config/parse";
 import { PROJECT, runStack, stackConfig, withKeys } from "./harness";
-import { isSecretAt } from "../offline/recording";
+import { isSecretAt } from "../tools/engine/recording";
 
 /** Reading bootstrap secrets from 1Password. */
 

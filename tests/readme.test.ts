@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
-import type { Evaluation } from "../offline/engine";
-import type { RecordedResource } from "../offline/recording";
+import type { Evaluation } from "../tools/engine/engine";
+import type { RecordedResource } from "../tools/engine/recording";
 import { ROOT, runStack } from "./harness";
 
 /**

@@ -3,13 +3,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, parseAllDocuments } from "yaml";
-import { criticalPath, type CriticalPath } from "../offline/critical-path";
-import type { StackOutputs } from "../offline/engine";
-import { Recording } from "../offline/recording";
-import type { Artifacts } from "../offline/render";
-import { renderStack } from "../tools/render";
+import type { StackOutputs } from "../tools/engine/engine";
+import { Recording } from "../tools/engine/recording";
+import type { Artifacts } from "../tools/render/artifacts";
+import { renderStack } from "../tools/render/cli";
 import { ROOT, runStack, stackConfig } from "./harness";
-import { readStackFile } from "../offline/stack-file";
+import { readStackFile } from "../tools/engine/stack-file";
 
 /** The offline render: artifacts, determinism, faithfulness to the registered graph, the CLI. */
 
@@ -36,7 +35,7 @@ test("renders the committed stack files without credentials, byte-identically ev
 test("writes every artifact kind for both stacks", () => {
     for (const [stack, a] of [["infra", infra], ["apps", apps]] as const) {
         const names = [...a.keys()];
-        for (const required of ["graph.json", "graph.mmd", "critical-path.json", "outputs.json", "summary.md", "stack-reference.json"]) expect(names).toContain(required);
+        for (const required of ["graph.json", "graph.mmd", "outputs.json", "summary.md", "stack-reference.json"]) expect(names).toContain(required);
         expect(names.filter((n) => n.startsWith("talos/")).sort()).toEqual([1, 2, 3].map((i) => `talos/${stack}-0${i}.yaml`));
         expect(names.filter((n) => n.startsWith("helm/")).length).toBe(9);
         expect(names).toContain("manifests/ConfigMap_flux-system_cluster-settings.yaml");
@@ -97,23 +96,6 @@ describe("content is exactly what the program registers", () => {
         expect(JSON.parse(file(apps, "outputs.json")).operatorKubeconfig).toBe("[secret]");
     });
 
-    test("the critical path is computed from the registered graph", () => {
-        const cp = JSON.parse(file(infra, "critical-path.json")) as CriticalPath;
-        expect(cp).toEqual(JSON.parse(JSON.stringify(criticalPath(recording))));
-        // Consecutive steps of the path are ordered in the graph, and their durations add up.
-        for (let i = 1; i < cp.path.length; i++) {
-            expect(recording.isOrderedAfter(recording.find(cp.path[i].name), recording.find(cp.path[i - 1].name))).toBe(true);
-            expect(cp.path[i].startsAt).toBe(cp.path[i - 1].startsAt + cp.path[i - 1].seconds);
-        }
-        const last = cp.path[cp.path.length - 1];
-        expect(cp.criticalPathSeconds).toBe(last.startsAt + last.seconds);
-        expect(cp.serialSeconds).toBe(cp.model.reduce((s, m) => s + m.seconds, 0));
-        expect(cp.ratio).toBeCloseTo(cp.criticalPathSeconds / cp.serialSeconds, 3);
-        expect(cp.path.map((s) => s.name)).toEqual(expect.arrayContaining(["infra-bootstrap", "infra-cilium-nodes-ready", "infra-flux-instance"]));
-        for (const m of cp.model) expect(m.assumption.length * m.source.length).toBeGreaterThan(0);
-        expect(file(infra, "summary.md")).toContain(`ratio **${cp.ratio}**`);
-    });
-
     test("graph.mmd draws the real orderings, without arrows another path implies", () => {
         const mmd = file(infra, "graph.mmd");
         const ids = new Map([...mmd.matchAll(/^\s+(r\d+)\["([^<]+)<br/gm)].map((m) => [m[1], m[2]]));
@@ -125,23 +107,10 @@ describe("content is exactly what the program registers", () => {
     });
 });
 
-test("the critical path of a small known graph", () => {
-    // a (10s) → b (5s), a → c (20s); the path is a → c.
-    const rec = new Recording();
-    const mk = (name: string, deps: string[], type = "talos:machine/bootstrap:Bootstrap") =>
-        rec.add({ urn: `urn:${name}`, type, name, custom: true, rawInputs: {}, inputs: {}, dependencies: deps.map((d) => `urn:${d}`), propertyDependencies: {}, protect: false, retainOnDelete: false, ignoreChanges: [], replaceOnChanges: [], additionalSecretOutputs: [], aliases: 0, read: false });
-    mk("a", [], "talos:cluster/kubeconfig:Kubeconfig"); // 60 s
-    mk("b", ["a"], "talos:imageFactory/schematic:Schematic"); // 2 s
-    mk("c", ["a"], "talos:machine/bootstrap:Bootstrap"); // 240 s
-    const cp = criticalPath(rec);
-    expect(cp.path.map((s) => s.name)).toEqual(["a", "c"]);
-    expect([cp.criticalPathSeconds, cp.serialSeconds]).toEqual([300, 302]);
-});
-
 describe("the command line", () => {
     const run = (args: string[]) =>
         new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-            execFile(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "tools", "render.ts"), ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) =>
+            execFile(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "tools", "render", "cli.ts"), ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) =>
                 resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
             );
         });

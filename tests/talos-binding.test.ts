@@ -1,5 +1,5 @@
-import { evaluate } from "../offline/engine";
-import { isSecretAt } from "../offline/recording";
+import { evaluate } from "../tools/engine/engine";
+import { isSecretAt } from "../tools/engine/recording";
 import * as talos from "../talos/provider";
 import { PROJECT, runStack } from "./harness";
 

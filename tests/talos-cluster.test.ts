@@ -1,6 +1,6 @@
 import * as YAML from "yaml";
-import type { Evaluation } from "../offline/engine";
-import { isSecretAt, type RecordedResource } from "../offline/recording";
+import type { Evaluation } from "../tools/engine/engine";
+import { isSecretAt, type RecordedResource } from "../tools/engine/recording";
 import { fixtures } from "./fixtures";
 import { runStack, stackConfig, withKeys } from "./harness";
 

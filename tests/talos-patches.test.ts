@@ -4,7 +4,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { nodePatches, schematicYaml, SPEGEL_CRI_PART, type UserPatches } from "../planners/talos-patches";
 import { parseStackConfig } from "../stacks/config/parse";
-import type { PlatformConfig } from "../stacks/config/derive";
+import type { PlatformConfig } from "../model";
 import { readUserPatches } from "../stacks/user-patches";
 import { fixtures } from "./fixtures";
 import { PROJECT, runStack, stackConfig, withKeys } from "./harness";
@@ -16,6 +16,7 @@ const platform = (stack: string, config = stackConfig(stack)): PlatformConfig =>
     parseStackConfig(config, { stack, project: PROJECT, organization: "organization" }).platform;
 const IMAGE = "factory.talos.dev/installer/abc:v1.11.6";
 const docs = (patches: string[]) => patches.map((p) => YAML.parse(p));
+const patchInputs = (cfg: PlatformConfig) => ({ network: cfg.network, apiHost: cfg.cluster.apiHost, spegel: cfg.addons.spegel });
 
 describe("every node's patches, as the program passes them to the provider", () => {
     test.each(["infra", "apps"])("%s", async (stack) => {
@@ -30,7 +31,7 @@ describe("every node's patches, as the program passes them to the provider", () 
 describe("patch rules", () => {
     const cfg = platform("infra");
     const [first] = cfg.nodes;
-    const [cluster, controlPlane, node, eth0, eth1, install] = docs(nodePatches(cfg, first, IMAGE, noUserPatches));
+    const [cluster, controlPlane, node, eth0, eth1, install] = docs(nodePatches(patchInputs(cfg), first, IMAGE, noUserPatches));
 
     test("cluster-wide: no CNI, no kube-proxy, no Talos CoreDNS, KubePrism, cluster CIDRs, kubelet subnet", () => {
         expect(cluster.cluster.network).toEqual({ cni: { name: "none" }, podSubnets: ["10.244.0.0/16"], serviceSubnets: ["10.245.0.0/16"] });
@@ -44,7 +45,7 @@ describe("patch rules", () => {
         expect(cluster.machine.files).toEqual([{ op: "create", path: "/etc/cri/conf.d/20-customization.part", permissions: 0o644, content: SPEGEL_CRI_PART }]);
         expect(SPEGEL_CRI_PART).toContain("discard_unpacked_layers = false");
         const off = platform("infra", withKeys(stackConfig("infra"), { "platform:addons": { spegel: false } }));
-        expect(docs(nodePatches(off, first, IMAGE, noUserPatches))[0].machine.files).toBeUndefined();
+        expect(docs(nodePatches(patchInputs(off), first, IMAGE, noUserPatches))[0].machine.files).toBeUndefined();
     });
 
     test("control planes: API and apid SANs, etcd on the node subnet, workloads allowed", () => {
@@ -89,25 +90,25 @@ describe("patch rules", () => {
     test("the install patch always sets the Image Factory installer and the disk (or selector)", () => {
         expect(install).toEqual({ machine: { install: { disk: "/dev/nvme0n1", image: IMAGE } } });
         const fixture = platform("alpha", fixtures("valid").find((f) => f.name === "three-nodes")!.config);
-        const third = docs(nodePatches(fixture, fixture.nodes[2], IMAGE, noUserPatches));
+        const third = docs(nodePatches(patchInputs(fixture), fixture.nodes[2], IMAGE, noUserPatches));
         expect(third[third.length - 1]).toEqual({ machine: { install: { diskSelector: { model: "Samsung SSD 980*" }, image: IMAGE } } });
     });
 
     test("without VLANs or ring sizes those parts are left out", () => {
         const solo = platform("solo", fixtures("valid").find((f) => f.name === "single-node")!.config);
-        const patches = docs(nodePatches(solo, solo.nodes[0], IMAGE, noUserPatches));
+        const patches = docs(nodePatches(patchInputs(solo), solo.nodes[0], IMAGE, noUserPatches));
         expect(patches.map((p) => p.kind ?? "v1alpha1")).toEqual(["v1alpha1", "v1alpha1", "v1alpha1", "v1alpha1"]);
         expect(patches[2].machine.network.interfaces[0].vlans).toBeUndefined();
     });
 
     test("user patches come last, in order: all nodes, the role, the node", () => {
         const user: UserPatches = { all: ["a: 1\n", "a: 2\n"], controlplane: ["cp: 1\n"], worker: ["w: 1\n"], nodes: { "infra-01": ["n: 1\n"], "infra-02": ["n: 2\n"] } };
-        const patches = nodePatches(cfg, first, IMAGE, user);
+        const patches = nodePatches(patchInputs(cfg), first, IMAGE, user);
         expect(patches.slice(-4)).toEqual(["a: 1\n", "a: 2\n", "cp: 1\n", "n: 1\n"]);
     });
 
     test("the schematic lists the extensions and kernel arguments", () => {
-        expect(YAML.parse(schematicYaml(cfg)).customization.systemExtensions.officialExtensions).toContain("siderolabs/iscsi-tools");
+        expect(YAML.parse(schematicYaml(cfg.talos.schematic)).customization.systemExtensions.officialExtensions).toContain("siderolabs/iscsi-tools");
     });
 });
 

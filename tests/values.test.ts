@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { certManagerValues, coreDnsValues, externalSecretsValues, fluxInstanceValues, spegelValues } from "../planners/addon-values";
 import { CILIUM_AGENT_CAPABILITIES, ciliumValues, meshPeers } from "../planners/cilium-values";
 import { clusterSettings, derivedClusterSettings } from "../planners/cluster-settings";
-import type { PlatformConfig } from "../stacks/config/derive";
+import type { PlatformConfig } from "../model";
 import { parseStackConfig } from "../stacks/config/parse";
 import { fixtures } from "./fixtures";
 import { PROJECT, stackConfig, withKeys } from "./harness";
@@ -12,13 +12,14 @@ import { PROJECT, stackConfig, withKeys } from "./harness";
 const platform = (stack: string, config = stackConfig(stack)): PlatformConfig =>
     parseStackConfig(config, { stack, project: PROJECT, organization: "organization" }).platform;
 const infra = platform("infra");
+const fluxInputs = (cfg: PlatformConfig) => ({ fluxVersion: cfg.versions.flux, operatorVersion: cfg.charts.fluxOperator.version, gitops: cfg.gitops });
 const withCilium = (patch: Record<string, unknown>) => {
     const base = stackConfig("infra");
     return platform("infra", withKeys(base, { "platform:cilium": { ...JSON.parse(base.values["platform:cilium"]), ...patch } }));
 };
 
 describe("Cilium on Talos", () => {
-    const values = ciliumValues(infra, meshPeers(infra)) as Record<string, any>;
+    const values = ciliumValues(infra, meshPeers(infra.clustermesh.peers)) as Record<string, any>;
 
     test("reaches the API through KubePrism and replaces kube-proxy", () => {
         expect(values).toMatchObject({ kubeProxyReplacement: true, k8sServiceHost: "localhost", k8sServicePort: 7445, ipam: { mode: "kubernetes" } });
@@ -82,9 +83,9 @@ describe("Cilium on Talos", () => {
 
 describe("core add-ons", () => {
     test("CoreDNS answers on the 10th address of the service CIDR, kube-dns compatible, two replicas", () => {
-        expect(coreDnsValues(infra)).toMatchObject({ service: { name: "kube-dns", clusterIP: "10.245.0.10" }, k8sAppLabelOverride: "kube-dns", replicaCount: 2 });
-        expect(coreDnsValues(platform("apps")).service).toEqual({ name: "kube-dns", clusterIP: "10.247.0.10" });
-        expect((coreDnsValues(infra).tolerations as object[])[0]).toEqual({ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" });
+        expect(coreDnsValues(infra.network.coreDnsIp)).toMatchObject({ service: { name: "kube-dns", clusterIP: "10.245.0.10" }, k8sAppLabelOverride: "kube-dns", replicaCount: 2 });
+        expect(coreDnsValues(platform("apps").network.coreDnsIp).service).toEqual({ name: "kube-dns", clusterIP: "10.247.0.10" });
+        expect((coreDnsValues(infra.network.coreDnsIp).tolerations as object[])[0]).toEqual({ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" });
     });
 
     test("controllers leave their CRDs to the CRDs phase", () => {
@@ -97,7 +98,7 @@ describe("core add-ons", () => {
     });
 
     test("the FluxInstance syncs a full ref and the cluster's path, with its health check on", () => {
-        expect(fluxInstanceValues(infra)).toEqual({
+        expect(fluxInstanceValues(fluxInputs(infra))).toEqual({
             instance: {
                 distribution: { version: "2.7.2", registry: "ghcr.io/fluxcd", artifact: "oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests:v0.33.0" },
                 cluster: { type: "kubernetes", networkPolicy: true, multitenant: false, domain: "cluster.local" },
@@ -106,7 +107,7 @@ describe("core add-ons", () => {
             healthcheck: { enabled: true, timeout: "5m" },
         });
         const solo = platform("solo", fixtures("valid").find((f) => f.name === "single-node")!.config);
-        expect((fluxInstanceValues(solo).instance as any).sync).toEqual({ kind: "GitRepository", url: "https://github.com/example/solo", ref: "refs/heads/release", path: "kubernetes/clusters/solo" });
+        expect((fluxInstanceValues(fluxInputs(solo)).instance as any).sync).toEqual({ kind: "GitRepository", url: "https://github.com/example/solo", ref: "refs/heads/release", path: "kubernetes/clusters/solo" });
     });
 });
 

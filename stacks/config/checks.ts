@@ -9,7 +9,8 @@ import {
     type Ipv4Range,
 } from "../../planners/ipv4";
 import type { PlatformInput } from "./schema";
-import { Problems } from "./problems";
+import type { Problems } from "../../model";
+import { checkMeshPeers } from "./mesh-rules";
 
 /**
  * Cross-field checks of one stack's parsed configuration. Each check adds problems instead of
@@ -24,7 +25,7 @@ export function checkPlatform(cfg: Partial<PlatformInput>, problems: Problems): 
     run(["network", "cilium"], checkCidrs);
     run(["network", "nodes"], checkNodes);
     run(["network", "nodes", "cilium", "clustermesh"], checkLoadBalancer);
-    run(["cluster", "cilium", "clustermesh", "nodes"], checkMesh);
+    run(["cluster", "cilium", "clustermesh", "nodes"], checkMeshPeers);
     run(["versions"], checkVersions);
     run(["network", "gitops"], checkMisc);
 }
@@ -139,33 +140,6 @@ function checkLoadBalancer(cfg: Pick<PlatformInput, "network" | "nodes" | "ciliu
     }
     if (cfg.clustermesh.ip === cfg.cilium.gatewayIp) {
         problems.add(`${P}cilium.gatewayIp`, cfg.cilium.gatewayIp, `equals ${P}clustermesh.ip; the Gateway and the ClusterMesh API need different addresses`);
-    }
-}
-
-function checkMesh(cfg: Pick<PlatformInput, "cluster" | "cilium" | "clustermesh" | "nodes">, problems: Problems): void {
-    const names = new Set<string>();
-    const ids = new Set<number>();
-    cfg.clustermesh.peers.forEach((peer, i) => {
-        const at = `${P}clustermesh.peers[${i}]`;
-        if (peer.name === cfg.cluster.name) problems.add(`${at}.name`, peer.name, `is this cluster's own name (${P}cluster.name); list only the other clusters`);
-        if (peer.id === cfg.cluster.id) problems.add(`${at}.id`, peer.id, `is this cluster's own id (${P}cluster.id); every meshed cluster needs a unique id`);
-        if (names.has(peer.name)) problems.add(`${at}.name`, peer.name, "is listed twice");
-        if (ids.has(peer.id)) problems.add(`${at}.id`, peer.id, "is used by another peer");
-        names.add(peer.name);
-        ids.add(peer.id);
-        if (peer.id > cfg.clustermesh.maxConnectedClusters) {
-            problems.add(`${at}.id`, peer.id, `exceeds ${P}clustermesh.maxConnectedClusters ${cfg.clustermesh.maxConnectedClusters}`);
-        }
-        if (peer.ip === cfg.clustermesh.ip) problems.add(`${at}.ip`, peer.ip, `is this cluster's own ${P}clustermesh.ip`);
-        const { start, stop } = cfg.cilium.lbPool;
-        const n = ipToInt(peer.ip);
-        if (ipToInt(start) <= n && n <= ipToInt(stop)) {
-            problems.add(`${at}.ip`, peer.ip, `is inside this cluster's ${P}cilium.lbPool ${start}-${stop}; each cluster announces only its own pool`);
-        }
-        if (cfg.nodes.some((node) => node.ip === peer.ip)) problems.add(`${at}.ip`, peer.ip, "is one of this cluster's node addresses");
-    });
-    if (cfg.clustermesh.caStack !== undefined && cfg.clustermesh.peers.length === 0) {
-        problems.add(`${P}clustermesh.caStack`, cfg.clustermesh.caStack, `is set but ${P}clustermesh.peers is empty; declare the cluster you mesh with`);
     }
 }
 

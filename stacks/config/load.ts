@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { StackContext } from "./derive";
+import type { StackContext } from "../../model";
 import { parseStackConfig, type ParsedConfig } from "./parse";
 
 /**

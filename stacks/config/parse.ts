@@ -2,8 +2,8 @@ import type { z } from "zod";
 import { isChartKey } from "../../planners/charts";
 import { derivedClusterSettings } from "../../planners/cluster-settings";
 import { checkPlatform } from "./checks";
-import { derivePlatform, type PlatformConfig, type StackContext } from "./derive";
-import { ConfigError, keyPath, Problems } from "./problems";
+import { ConfigError, keyPath, Problems, type PlatformConfig, type StackContext } from "../../model";
+import { derivePlatform } from "./derive";
 import { PlatformKeys, type PlatformInput } from "./schema";
 
 /** The project's config namespace (`name` in Pulumi.yaml). */

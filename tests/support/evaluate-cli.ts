@@ -7,9 +7,9 @@
  * Usage: evaluate-cli.ts <module exporting the program as `main` or default> <options JSON>
  */
 import * as path from "path";
-import { evaluate, type EvaluateOptions } from "../../offline/engine";
-import { offlineNetwork } from "../../offline/network";
-import { Recording } from "../../offline/recording";
+import { evaluate, type EvaluateOptions } from "../../tools/engine/engine";
+import { offlineNetwork } from "../../tools/engine/network";
+import { Recording } from "../../tools/engine/recording";
 
 void (async () => {
     const [modulePath, optionsJson] = process.argv.slice(2);

@@ -8,14 +8,14 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { parse } from "yaml";
-import { evaluate, type StackOutputs } from "../offline/engine";
-import { offlineNetwork, STAND_IN_ANNOTATION } from "../offline/network";
-import { renderArtifacts, type Artifacts } from "../offline/render";
-import { readStackFile, secretPlaceholder } from "../offline/stack-file";
-import type { RawConfig } from "../stacks/config/parse";
-import { main } from "../stacks";
+import { evaluate, type StackOutputs } from "../engine/engine";
+import { offlineNetwork, STAND_IN_ANNOTATION } from "../engine/network";
+import { renderArtifacts, type Artifacts } from "./artifacts";
+import { readStackFile, secretPlaceholder } from "../engine/stack-file";
+import type { RawConfig } from "../../stacks/config/parse";
+import { main } from "../../stacks";
 
-export const ROOT = path.join(__dirname, "..");
+export const ROOT = path.join(__dirname, "..", "..");
 /** The Pulumi project name (`name:` in Pulumi.yaml). */
 export const PROJECT = (parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { name: string }).name;
 /** The local backend's organization name, as StackReference names use it. */

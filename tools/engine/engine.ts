@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { RawConfig } from "../stacks/config/parse";
+import type { RawConfig } from "../../stacks/config/parse";
 import { emulateEngine } from "./monitor";
 import { Recording, UNKNOWN } from "./recording";
 

@@ -1,4 +1,4 @@
-import type { RecordedResource, Recording } from "./recording";
+import type { RecordedResource, Recording } from "../engine/recording";
 
 /**
  * The bring-up graph as a mermaid flowchart, generated from the registered dependencies: one box

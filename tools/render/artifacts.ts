@@ -1,12 +1,11 @@
 import { stringify } from "yaml";
-import { criticalPath, type CriticalPath } from "./critical-path";
-import type { Evaluation, StackOutputs } from "./engine";
+import type { Evaluation, StackOutputs } from "../engine/engine";
+import { isSecretValue, type RecordedResource } from "../engine/recording";
 import { graphMermaid } from "./mermaid";
-import { isSecretValue, type RecordedResource } from "./recording";
 
 /**
  * Turns an offline evaluation into reviewable files: what each node and each chart receives,
- * every other Kubernetes object, the resource graph, the critical path, the outputs. Pure and
+ * every other Kubernetes object, the resource graph, the outputs. Pure and
  * deterministic: the same evaluation gives byte-identical files.
  */
 
@@ -78,13 +77,10 @@ export function renderArtifacts(stack: string, ev: Evaluation, warnings: string[
     );
     out.set("graph.mmd", graphMermaid(ev.recording));
 
-    const path = criticalPath(ev.recording);
-    out.set("critical-path.json", json(path));
-
     const outputs = Object.fromEntries(Object.keys(ev.outputs).sort().map((k) => [k, ev.outputs[k].secret ? "[secret]" : ev.outputs[k].value]));
     out.set("outputs.json", json(outputs));
     out.set("stack-reference.json", json(stackReference(ev)));
-    out.set("summary.md", summary(stack, resources, path, warnings, [...out.keys()]));
+    out.set("summary.md", summary(stack, resources, warnings, [...out.keys()]));
     return out;
 }
 
@@ -97,12 +93,11 @@ function stackReference(ev: Evaluation): StackOutputs {
     return { outputs: Object.fromEntries(keys.map((k) => [k, ev.outputs[k].value])), secretOutputNames: keys.filter((k) => ev.outputs[k].secret) };
 }
 
-function summary(stack: string, resources: RecordedResource[], path: CriticalPath, warnings: string[], files: string[]): string {
+function summary(stack: string, resources: RecordedResource[], warnings: string[], files: string[]): string {
     const counts = new Map<string, number>();
     for (const r of resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
     const phases = resources.filter((r) => !r.parent && !r.read && !r.custom);
     const descendants = (urn: string): number => resources.filter((r) => r.parent === urn).reduce((n, r) => n + 1 + descendants(r.urn), 0);
-    const minutes = (s: number) => `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
     const lines = [
         `# Offline render of stack \`${stack}\``,
         "",
@@ -125,16 +120,6 @@ function summary(stack: string, resources: RecordedResource[], path: CriticalPat
         "| --- | --- |",
         ...[...counts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([t, n]) => `| \`${t}\` | ${n} |`),
         `| **total** | **${resources.length}** |`,
-        "",
-        "## Critical path",
-        "",
-        `Modelled duration of \`pulumi up\` on fresh hardware: **${minutes(path.criticalPathSeconds)}** along the critical path, against`,
-        `**${minutes(path.serialSeconds)}** if every step ran one after another (ratio **${path.ratio}**). The path is computed from the`,
-        "registered dependencies; the per-step durations are estimates (`critical-path.json` states each one's assumption and source).",
-        "",
-        "| Starts at | Step | Type | Seconds |",
-        "| --- | --- | --- | --- |",
-        ...path.path.map((s) => `| ${minutes(s.startsAt)} | ${s.name} | \`${s.type}\` | ${s.seconds} |`),
         "",
         "## Files",
         "",

@@ -84,7 +84,8 @@ export function providerOutputs(call: ResourceCall): { id: string; outputs: Reco
             return { id: "machine_bootstrap", outputs: { endpoint: plain.endpoint ?? plain.node } };
         case "talos:cluster/kubeconfig:Kubeconfig": {
             const server = `https://${plain.endpoint ?? plain.node}:6443`;
-            const clusterName = call.name.replace(/-kubeconfig$/, "");
+            // The real provider takes the cluster name from the node's config, which a fake cannot see.
+            const clusterName = `fake-${digest(server).slice(0, 8)}`;
             return {
                 id: clusterName,
                 outputs: {

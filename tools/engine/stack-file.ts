@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as YAML from "yaml";
-import type { RawConfig } from "../stacks/config/parse";
+import type { RawConfig } from "../../stacks/config/parse";
 
 /**
  * Reads a `Pulumi.<stack>.yaml` file into the flat form the Pulumi runtime gives a program, the

@@ -32,9 +32,11 @@ export interface MonitorContext {
 /** Installs the emulated engine on the active mock monitor. */
 export function emulateEngine(monitor: Record<string, unknown>, ctx: MonitorContext): void {
     const state = new Map<string, Record<string, unknown>>();
+    // As the SDK's createUrn: a child's type is qualified by its parent's whole type chain
+    // (`grandparent$parent$child`), except that the root stack is never part of it.
     const newUrn = (parent: string, type: string, name: string): string => {
-        let qualified = type;
-        if (parent) qualified = `${parent.split("::")[2].split("$").pop()}$${type}`;
+        const parentChain = parent ? parent.split("::")[2] : "pulumi:pulumi:Stack";
+        const qualified = parentChain === "pulumi:pulumi:Stack" ? type : `${parentChain}$${type}`;
         return `urn:pulumi:${ctx.stack}::${ctx.project}::${qualified}::${name}`;
     };
 
