@@ -1,13 +1,28 @@
-import { runStack } from "./harness";
+import type { Evaluation } from "../tools/engine/engine";
+import { asStackOutputs, runStack } from "./harness";
 
 /** Whole-stack evaluations of the committed stack files, end to end. */
+
+const INFRA = "organization/platform/infra";
+
+/** infra, then apps reading that very infra evaluation, as `pulumi up -s infra` then `-s apps`. */
+async function bothStacks(): Promise<Record<"infra" | "apps", Evaluation>> {
+    const infra = await runStack("infra");
+    const apps = await runStack("apps", { stackReferences: { [INFRA]: asStackOutputs(infra) } });
+    return { infra, apps };
+}
+
+let first: Record<"infra" | "apps", Evaluation>;
+beforeAll(async () => {
+    first = await bothStacks();
+});
 
 describe.each([
     ["infra", ["platform:index:MeshCa"]],
     ["apps", []],
-])("stack %s", (stack, own) => {
-    test("evaluates end to end without engine violations, every resource inside a component", async () => {
-        const ev = await runStack(stack);
+] as const)("stack %s", (stack, own) => {
+    test("evaluates end to end without engine violations, every resource inside a component", () => {
+        const ev = first[stack];
         const roots = ev.recording.resources.filter((r) => r.parent === undefined && !r.read);
         expect(roots.map((r) => r.type)).toEqual([
             "platform:index:TalosCluster",
@@ -20,4 +35,11 @@ describe.each([
         ]);
         for (const [name, output] of Object.entries(ev.outputs)) expect({ name, known: output.value !== undefined }).toEqual({ name, known: true });
     });
+});
+
+test("evaluating both stacks again records exactly the same registrations, invokes and outputs (the program adds no diff of its own)", async () => {
+    const again = await bothStacks();
+    const whole = (ev: Evaluation) => ({ resources: ev.recording.resources, invokes: ev.recording.invokes, outputs: ev.outputs });
+    expect(whole(again.infra)).toStrictEqual(whole(first.infra));
+    expect(whole(again.apps)).toStrictEqual(whole(first.apps));
 });
