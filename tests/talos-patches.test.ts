@@ -7,7 +7,7 @@ import { parseStackConfig } from "../stacks/config/parse";
 import type { PlatformConfig } from "../model";
 import { readUserPatches } from "../stacks/user-patches";
 import { fixtures } from "./fixtures";
-import { PROJECT, runStack, stackConfig, withKeys } from "./harness";
+import { PROJECT, stackConfig, withKeys } from "./harness";
 
 /** Machine-config patches: what every node receives, and the rules behind it. */
 
@@ -17,16 +17,6 @@ const platform = (stack: string, config = stackConfig(stack)): PlatformConfig =>
 const IMAGE = "factory.talos.dev/installer/abc:v1.11.6";
 const docs = (patches: string[]) => patches.map((p) => YAML.parse(p));
 const patchInputs = (cfg: PlatformConfig) => ({ network: cfg.network, apiHost: cfg.cluster.apiHost, spegel: cfg.addons.spegel });
-
-describe("every node's patches, as the program passes them to the provider", () => {
-    test.each(["infra", "apps"])("%s", async (stack) => {
-        const ev = await runStack(stack);
-        const byNode = Object.fromEntries(
-            ev.recording.ofType("talos:machine/configurationApply:ConfigurationApply").map((a) => [a.name, (a.inputs.configPatches as string[]).join("---\n")]),
-        );
-        expect(byNode).toMatchSnapshot();
-    });
-});
 
 describe("patch rules", () => {
     const cfg = platform("infra");
