@@ -86,9 +86,3 @@ test("outputs attach to the resource objects, and secret ones come back secret",
     expect(o.generated.secret).toBe(true);
     expect(o.talosConfig.secret).toBe(true);
 });
-
-test("the binding's public shape matches the upstream SDK's module layout", () => {
-    expect(Object.keys(talos).sort()).toEqual(["PLUGIN_DOWNLOAD_URL", "PROVIDER_VERSION", "client", "cluster", "imagefactory", "machine"]);
-    expect(Object.keys(talos.machine).sort()).toEqual(["Bootstrap", "ConfigurationApply", "Secrets", "getConfigurationOutput"]);
-    expect(talos.machine.Secrets.__pulumiType).toBe("talos:machine/secrets:Secrets");
-});
