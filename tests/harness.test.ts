@@ -65,6 +65,34 @@ test("records every option the engine receives", async () => {
     expect(anchor).toMatchObject({ protect: true, ignoreChanges: ["talosVersion"] });
 });
 
+test("builds URNs as the SDK's createUrn does: a grandchild's type carries the whole parent type chain", async () => {
+    class Outer extends pulumi.ComponentResource {
+        constructor(name: string) {
+            super("platform:index:Outer", name, {}, {});
+            this.registerOutputs({});
+        }
+    }
+    class Inner extends pulumi.ComponentResource {
+        constructor(name: string, opts: pulumi.ComponentResourceOptions) {
+            super("platform:index:Inner", name, {}, opts);
+            this.registerOutputs({});
+        }
+    }
+    const ev = await run(() => {
+        const outer = new Outer("a");
+        const inner = new Inner("b", { parent: outer });
+        custom("kubernetes:core/v1:ConfigMap", "c", {}, { parent: inner });
+        // The SDK's own URNs for the same three, each computed from the SDK's URN of its parent.
+        const a = pulumi.createUrn("a", "platform:index:Outer");
+        const b = pulumi.createUrn("b", "platform:index:Inner", a);
+        const c = pulumi.createUrn("c", "kubernetes:core/v1:ConfigMap", b);
+        return { a, b, c };
+    });
+    const recorded = Object.fromEntries(["a", "b", "c"].map((n) => [n, ev.recording.find(n).urn]));
+    expect(recorded).toEqual({ a: ev.outputs.a.value, b: ev.outputs.b.value, c: ev.outputs.c.value });
+    expect(recorded.c).toBe("urn:pulumi:harness::platform::platform:index:Outer$platform:index:Inner$kubernetes:core/v1:ConfigMap::c");
+});
+
 test("fails the run on a duplicate URN, which mocks alone accept", async () => {
     await expect(
         run(() => {
