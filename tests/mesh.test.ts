@@ -86,14 +86,24 @@ describe("the shared CA and the peers", () => {
         expect(isSecretAt(ciliumValues(infra).rawInputs, "values.tls.ca.key")).toBe(true);
     });
 
-    test("apps reads infra by <organization>/<project>/infra; caStack can name any stack", async () => {
+    test("apps reads infra by <organization>/<project>/infra", () => {
         expect(apps.recording.resources.filter((r) => r.read).map((r) => [r.type, r.importId])).toEqual([["pulumi:pulumi:StackReference", INFRA]]);
-        const cloud = await runStack("apps", { organization: "monosense", stackReferences: { "monosense/platform/infra": infraOutputs } });
-        expect(cloud.recording.resources.find((r) => r.read)!.importId).toBe("monosense/platform/infra");
+    });
+
+    test.each([
+        ["infra", "monosense", "monosense/platform/infra"],
+        ["homelab/prod-infra", "organization", "organization/homelab/prod-infra"],
+        ["acme/homelab/prod-infra", "organization", "acme/homelab/prod-infra"],
+    ])("caStack %s, in organization %s, reads stack %s", async (caStack, organization, full) => {
         const base = stackConfig("apps");
-        const mesh = { ...JSON.parse(base.values["platform:clustermesh"]), caStack: "acme/homelab/prod-infra" };
-        const custom = await runStack("apps", { config: withKeys(base, { "platform:clustermesh": mesh }), stackReferences: { "acme/homelab/prod-infra": infraOutputs } });
-        expect(custom.recording.resources.find((r) => r.read)!.importId).toBe("acme/homelab/prod-infra");
+        const mesh = { ...JSON.parse(base.values["platform:clustermesh"]), caStack };
+        const ev = await runStack("apps", { organization, config: withKeys(base, { "platform:clustermesh": mesh }), stackReferences: { [full]: infraOutputs } });
+        expect(ev.recording.resources.filter((r) => r.read).map((r) => r.importId)).toEqual([full]);
+    });
+
+    test("the CA key stays a secret leaf even when the other stack did not mark it secret", async () => {
+        const unmarked = await runStack("apps", { stackReferences: { [INFRA]: { outputs: infraOutputs.outputs } } });
+        expect(isSecretAt(ciliumValues(unmarked).rawInputs, "values.tls.ca.key")).toBe(true);
     });
 });
 
