@@ -38,7 +38,7 @@ afterAll(async () => {
  * with the arguments the engine would pass. (Async: the test API server lives in this process
  * and must keep serving meanwhile.)
  */
-function call(providerText: string, method: "create" | "diff", args: unknown[]): Promise<{ ok: boolean; result?: any; error?: string }> {
+function call(providerText: string, method: "create" | "diff" | "update", args: unknown[]): Promise<{ ok: boolean; result?: any; error?: string }> {
     const script = `
         const requireFromString = require("require-from-string");
         const provider = requireFromString(process.env.PROVIDER, ${JSON.stringify(path.join(HOST_DIR, "index.js"))}).handler();
@@ -81,7 +81,6 @@ test("a gate shows no change when re-previewed with the same inputs, and a chang
     // The engine passes diff the old OUTPUTS and the new inputs.
     const diff = (news: object) => call(providers.nodes, "diff", [created.result.id, created.result.outs, news]);
     expect((await diff(inputs)).result).toEqual({ changes: false });
-    expect((await diff({ ...inputs, kubeconfig: `${inputs.kubeconfig}# renewed\n` })).result).toEqual({ changes: true });
     expect((await diff({ ...inputs, nodes: ["n1", "n2", "n3"] })).result).toEqual({ changes: true });
     expect((await diff({ ...inputs, timeout: "1m" })).result).toEqual({ changes: true });
 });
@@ -90,4 +89,36 @@ test("the serialized gate fails `pulumi up` with the gate's message", async () =
     const res = await call(providers.nodes, "create", [{ kubeconfig: kubeconfigFor(server.url, pki.caCert, pki), timeout: "1s", interval: "20ms", nodes: ["n1", "n3"] }]);
     expect(res.ok).toBe(false);
     expect(res.error).toMatch(/^nodes Ready at https:\/\/127\.0\.0\.1:\d+: not ready after 1s \(\d+ attempts\); last failure: waiting for n3 \(not registered\)$/);
+});
+
+describe("a renewed kubeconfig (here for a second API server, so the test sees which kubeconfig a gate used)", () => {
+    let renewed: TestApiServer;
+    beforeAll(async () => {
+        renewed = await startApiServer(pki, (p) => (p === "/readyz" ? { status: 200, body: "ok" } : { status: 200, body: nodeList({ n1: "True", n2: "True" }) }));
+    });
+    afterAll(async () => {
+        await renewed?.close();
+    });
+
+    const gates = {
+        api: { inputs: (kubeconfig: string) => ({ kubeconfig, timeout: "30s", interval: "20ms" }), path: "/readyz" },
+        nodes: { inputs: (kubeconfig: string) => ({ kubeconfig, timeout: "30s", interval: "20ms", nodes: ["n1", "n2"] }), path: "/api/v1/nodes" },
+    };
+
+    test.each(Object.entries(gates))("the %s gate's diff reports a change when only the kubeconfig changed", async (gate, { inputs }) => {
+        const created = await call(providers[gate], "create", [inputs(kubeconfigFor(server.url, pki.caCert, pki))]);
+        const diff = await call(providers[gate], "diff", [created.result.id, created.result.outs, inputs(kubeconfigFor(renewed.url, pki.caCert, pki))]);
+        expect(diff.result).toEqual({ changes: true });
+    });
+
+    test.each(Object.entries(gates))("the %s gate's update waits again, against the new kubeconfig, and then shows no change", async (gate, { inputs, path: probe }) => {
+        const created = await call(providers[gate], "create", [inputs(kubeconfigFor(server.url, pki.caCert, pki))]);
+        const news = inputs(kubeconfigFor(renewed.url, pki.caCert, pki));
+        const before = renewed.requests.length;
+        // The engine hands update the old OUTPUTS (no kubeconfig among them) and the new inputs.
+        const updated = await call(providers[gate], "update", [created.result.id, created.result.outs, news]);
+        expect(updated.ok).toBe(true);
+        expect(renewed.requests.slice(before).map((r) => r.path)).toContain(probe);
+        expect((await call(providers[gate], "diff", [created.result.id, updated.result.outs, news])).result).toEqual({ changes: false });
+    });
 });
