@@ -4,3 +4,5 @@ export * from "./constants";
 export * from "./mesh";
 export * from "./platform";
 export * from "./problems";
+export * from "./rollout";
+export * from "./talos";

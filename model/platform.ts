@@ -111,15 +111,26 @@ export interface TalosTimeouts {
     nodesReady: string;
 }
 
+/** How day-2 changes roll over the nodes (lifecycle/). */
+export interface RolloutSettings {
+    /** Workers disrupted at the same time; control planes are always one at a time. */
+    maxParallelWorkers: number;
+    /** Folder for etcd snapshots, relative to the project (git-ignored). */
+    snapshotDir: string;
+    /** Go durations: cluster healthy before a node, drain, node back, Kubernetes upgrade, stability window after a node. */
+    timeouts: { health: string; drain: string; node: string; kubernetes: string; stability: string };
+}
+
 export interface TalosSettings {
     schematic: Schematic;
-    /** The provider's applyMode for the first install and later changes. */
+    /** The provider's applyMode for the install from maintenance mode (later changes roll). */
     applyMode: "auto" | "reboot";
     /** Wipe STATE and EPHEMERAL and reboot into maintenance mode on `pulumi destroy`. */
     resetOnDestroy: boolean;
     /** Renew the admin kubeconfig when its certificate expires within this window (Go duration). */
     kubeconfigRenewal: string;
     timeouts: TalosTimeouts;
+    rollout: RolloutSettings;
 }
 
 export interface MutualAuth {

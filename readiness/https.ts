@@ -24,17 +24,32 @@ const PERMANENT_TLS_CODES = [
 
 /** GET `path` on the API server, authenticating with the client certificate. */
 export function apiGet(creds: ApiCredentials, path: string, timeoutMs: number): Promise<HttpResult> {
+    return apiRequest(creds, "GET", path, timeoutMs);
+}
+
+/** A request to the API server with an optional JSON body (`contentType` says which patch flavour). */
+export function apiRequest(
+    creds: ApiCredentials,
+    method: string,
+    path: string,
+    timeoutMs: number,
+    body?: { json: unknown; contentType?: string },
+): Promise<HttpResult> {
     return new Promise((resolve) => {
         let req: ReturnType<typeof https.request>;
+        const payload = body === undefined ? undefined : JSON.stringify(body.json);
         try {
             req = https.request(`${creds.server}${path}`, {
-                method: "GET",
+                method,
                 ca: creds.ca,
                 cert: creds.cert,
                 key: creds.key,
                 agent: false,
                 timeout: timeoutMs,
-                headers: { accept: "application/json, text/plain" },
+                headers: {
+                    accept: "application/json, text/plain",
+                    ...(payload === undefined ? {} : { "content-type": body!.contentType ?? "application/json", "content-length": Buffer.byteLength(payload) }),
+                },
             });
         } catch (err) {
             resolve({ ok: false, reason: describe(err), permanent: true });
@@ -52,7 +67,7 @@ export function apiGet(creds: ApiCredentials, path: string, timeoutMs: number): 
             const code = (err as NodeJS.ErrnoException).code ?? "";
             resolve({ ok: false, reason: describe(err), permanent: PERMANENT_TLS_CODES.includes(code) });
         });
-        req.end();
+        req.end(payload);
     });
 }
 

@@ -10,6 +10,7 @@ import {
 } from "../../planners/ipv4";
 import type { PlatformInput } from "./schema";
 import type { Problems } from "../../model";
+import { kubernetesSupportProblem, SUPPORTED_TALOS_MINORS, talosRelease } from "../../planners/versions";
 import { checkMeshPeers } from "./mesh-rules";
 
 /**
@@ -143,27 +144,24 @@ function checkLoadBalancer(cfg: Pick<PlatformInput, "network" | "nodes" | "ciliu
     }
 }
 
-/** Talos 1.11 (the machinery of the pinned provider v0.6.1) supports Kubernetes 1.29 to 1.34. */
-const TALOS_MINOR = "1.11";
-const KUBERNETES_MINORS = { min: 29, max: 34 };
-
+/**
+ * Talos 1.11, 1.12 and 1.13 run, each with the provider release that generates its configs, and
+ * Kubernetes within the range that Talos minor supports (model/talos.ts). Whether the change from
+ * the running versions is one allowed step is the rollout plan's check (planners/rollout.ts).
+ */
 function checkVersions(cfg: Pick<PlatformInput, "versions">, problems: Problems): void {
-    const talos = cfg.versions.talos.replace(/^v/, "");
-    if (!talos.startsWith(`${TALOS_MINOR}.`)) {
+    const { talos, kubernetes } = cfg.versions;
+    const release = talosRelease(talos);
+    if (!release) {
         problems.add(
             `${P}versions.talos`,
-            cfg.versions.talos,
-            `must be a Talos ${TALOS_MINOR}.x release: the pinned Talos provider (v0.6.1) generates ${TALOS_MINOR} machine configs`,
+            talos,
+            `must be a Talos ${SUPPORTED_TALOS_MINORS.join(", ")} release (this program pins a Talos provider release for each of those minors)`,
         );
+        return;
     }
-    const k8s = cfg.versions.kubernetes.replace(/^v/, "").split(".").map(Number);
-    if (k8s[0] !== 1 || k8s[1] < KUBERNETES_MINORS.min || k8s[1] > KUBERNETES_MINORS.max) {
-        problems.add(
-            `${P}versions.kubernetes`,
-            cfg.versions.kubernetes,
-            `must be Kubernetes 1.${KUBERNETES_MINORS.min}.x to 1.${KUBERNETES_MINORS.max}.x, the range Talos ${TALOS_MINOR} supports`,
-        );
-    }
+    const unsupported = kubernetesSupportProblem(talos, kubernetes);
+    if (unsupported) problems.add(`${P}versions.kubernetes`, kubernetes, `is not supported: ${unsupported}`);
 }
 
 function checkMisc(cfg: Pick<PlatformInput, "network" | "gitops">, problems: Problems): void {

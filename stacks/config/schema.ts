@@ -139,6 +139,23 @@ export const NodeSchema = z
     })
     .strict();
 
+export const RolloutSchema = z
+    .object({
+        maxParallelWorkers: z.int().min(1).max(10).default(1),
+        snapshotDir: z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, { error: "must be a folder relative to the project, such as snapshots" }).default("snapshots"),
+        timeouts: z
+            .object({
+                health: GoDuration.default("10m"),
+                drain: GoDuration.default("5m"),
+                node: GoDuration.default("30m"),
+                kubernetes: GoDuration.default("60m"),
+                stability: GoDuration.default("30s"),
+            })
+            .strict()
+            .default({ health: "10m", drain: "5m", node: "30m", kubernetes: "60m", stability: "30s" }),
+    })
+    .strict();
+
 export const TalosSchema = z
     .object({
         schematic: z
@@ -166,6 +183,8 @@ export const TalosSchema = z
             })
             .strict()
             .default({ apply: "10m", bootstrap: "15m", kubeconfig: "10m", apiReady: "10m", nodesReady: "15m" }),
+        /** How day-2 changes roll over the nodes (README, "Day 2"). */
+        rollout: RolloutSchema.default(RolloutSchema.parse({})),
     })
     .strict();
 
