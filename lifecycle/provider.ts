@@ -1,0 +1,114 @@
+import * as path from "path";
+import type { ClusterTarget } from "../model";
+import { durationMs } from "../readiness/duration";
+import { describePlan, planRollout } from "../planners/rollout";
+import { makeLog } from "./context";
+import type { RolloutPolicy, RolloutResult, SnapshotRecord } from "./request";
+import { runRollout } from "./rollout";
+
+/**
+ * The Rollout resource's provider (check, diff, create, update, delete). The engine stores only a
+ * small loader in state (components/rollout.ts), which loads this module from the project folder
+ * at run time: the rollout always runs the checked-out code, never a stale serialized copy.
+ */
+
+/** Bumped when the inputs' meaning changes, so old state is never misread. */
+export const ROLLOUT_PROTOCOL = 1;
+
+/** The policy as the stack configures it (durations as Go durations, folders relative to the project). */
+export interface PolicyInputs {
+    maxParallelWorkers: number;
+    resetOnDestroy: boolean;
+    snapshotDir: string;
+    timeouts: { health: string; drain: string; node: string; kubernetes: string; command: string; poll: string; stability: string };
+}
+
+export interface RolloutInputs {
+    protocol: number;
+    /** Absolute path of the project checkout the program ran from. */
+    projectDir: string;
+    desired: ClusterTarget;
+    /** The plan as lines, filled in by `check` so that `pulumi preview --diff` shows it. */
+    plan?: string[];
+    /** Full machine configuration per hostname (secret). */
+    configs: Record<string, string>;
+    /** talosconfig with the admin client certificate (secret). */
+    talosconfig: string;
+    policy: PolicyInputs;
+}
+
+export interface RolloutOutputs extends Omit<RolloutInputs, "configs"> {
+    /** The target the last successful run reached. */
+    achieved: ClusterTarget;
+    lastSnapshot?: SnapshotRecord;
+}
+
+function policy(inputs: Pick<RolloutInputs, "policy" | "projectDir">): RolloutPolicy {
+    const t = inputs.policy.timeouts;
+    return {
+        maxParallelWorkers: inputs.policy.maxParallelWorkers,
+        resetOnDestroy: inputs.policy.resetOnDestroy,
+        snapshotDir: path.resolve(inputs.projectDir, inputs.policy.snapshotDir),
+        timings: {
+            healthMs: durationMs(t.health),
+            drainMs: durationMs(t.drain),
+            nodeMs: durationMs(t.node),
+            kubernetesMs: durationMs(t.kubernetes),
+            commandMs: durationMs(t.command),
+            pollMs: durationMs(t.poll),
+            stabilityMs: durationMs(t.stability),
+        },
+    };
+}
+
+/** Where a cluster's rollout log goes (README: "Watching a rollout"). */
+export function logFile(projectDir: string, cluster: string): string {
+    return path.join(projectDir, ".platform", cluster, "rollout.log");
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+export async function check(olds: Partial<RolloutInputs>, news: RolloutInputs) {
+    const { plan, problems } = planRollout(olds.desired, news.desired);
+    if (problems.length > 0) return { inputs: news, failures: problems.map((reason) => ({ property: "desired", reason })) };
+    const lines = olds.desired === undefined ? ["first run: every node is installed from maintenance mode with this target"] : describePlan(plan);
+    return { inputs: { ...news, plan: lines } };
+}
+
+export async function diff(_id: string, olds: RolloutOutputs, news: RolloutInputs) {
+    // Credentials and the checkout's location change without touching any node.
+    const changes = !same(olds.achieved, news.desired) || !same(olds.policy, news.policy) || olds.protocol !== news.protocol;
+    return { changes };
+}
+
+function outputs(inputs: RolloutInputs, result: RolloutResult, previous?: RolloutOutputs): RolloutOutputs {
+    const { configs: _configs, ...rest } = inputs;
+    const lastSnapshot = result.snapshot ?? previous?.lastSnapshot;
+    return { ...rest, achieved: result.achieved, ...(lastSnapshot ? { lastSnapshot } : {}) };
+}
+
+export async function create(inputs: RolloutInputs) {
+    const result = await runRollout(
+        { operation: "create", desired: inputs.desired, configs: inputs.configs, talosconfig: inputs.talosconfig, policy: policy(inputs), logFile: logFile(inputs.projectDir, inputs.desired.cluster) },
+        makeLog(inputs.desired.cluster, logFile(inputs.projectDir, inputs.desired.cluster)),
+    );
+    return { id: inputs.desired.cluster, outs: outputs(inputs, result) };
+}
+
+export async function update(_id: string, olds: RolloutOutputs, news: RolloutInputs) {
+    if (same(olds.achieved, news.desired)) return { outs: outputs(news, { achieved: olds.achieved }, olds) };
+    const file = logFile(news.projectDir, news.desired.cluster);
+    const result = await runRollout(
+        { operation: "update", previous: olds.achieved, desired: news.desired, configs: news.configs, talosconfig: news.talosconfig, policy: policy(news), logFile: file },
+        makeLog(news.desired.cluster, file),
+    );
+    return { outs: outputs(news, result, olds) };
+}
+
+export async function remove(_id: string, olds: RolloutOutputs) {
+    const file = logFile(olds.projectDir, olds.achieved.cluster);
+    await runRollout(
+        { operation: "delete", desired: olds.achieved, configs: {}, talosconfig: olds.talosconfig, policy: policy(olds), logFile: file },
+        makeLog(olds.achieved.cluster, file),
+    );
+}

@@ -1,0 +1,164 @@
+import type { NodeTarget } from "../model";
+import { describePlan, planRollout } from "../planners/rollout";
+import { minorOf } from "../planners/versions";
+import { RunContext, type Log } from "./context";
+import { waitHealthy, waitStable } from "./health";
+import { addNode, applyConfig, removeNode, uncordonIfOurs, upgradeNode, type BeforeRisk } from "./node-steps";
+import type { RolloutRequest, RolloutResult, SnapshotRecord } from "./request";
+import { takeSnapshot } from "./snapshot";
+import { Talosctl } from "./talosctl";
+import { destroyCluster } from "./destroy";
+
+/**
+ * One run of the rollout: converges the cluster from the target of the last successful run to the
+ * desired one, one disruption at a time, each behind the health gate (see planners/rollout.ts for
+ * the order). Every step checks the live node first, so a run that was killed resumes where it
+ * stopped; the first failure stops the run, leaving the nodes not yet reached untouched.
+ */
+export async function runRollout(request: RolloutRequest, log: Log): Promise<RolloutResult> {
+    const ctx = new RunContext(request, log);
+    try {
+        if (request.operation === "delete") return await destroyCluster(ctx);
+        return await converge(ctx);
+    } finally {
+        ctx.close();
+    }
+}
+
+const isCp = (n: NodeTarget) => n.role === "controlplane";
+const byRole = (nodes: NodeTarget[]) => [...nodes.filter(isCp), ...nodes.filter((n) => !isCp(n))];
+
+/** Checks the installed talosctl against the Talos minors this run talks to. */
+export async function checkTalosctl(talosVersions: string[]): Promise<void> {
+    const minors = [...new Set(talosVersions.map(minorOf))].sort();
+    let client: string;
+    try {
+        client = await Talosctl.clientVersion();
+    } catch (err) {
+        throw new Error(`${(err as Error).message}. This change needs talosctl ${minors.join(" or ")}.x: install it from https://github.com/siderolabs/talos/releases`);
+    }
+    if (!minors.includes(minorOf(client))) {
+        throw new Error(
+            `talosctl ${client} is installed, but this change needs talosctl ${minors.join(" or ")}.x (the cluster's Talos minor): ` +
+                "install that release from https://github.com/siderolabs/talos/releases and run pulumi up again",
+        );
+    }
+}
+
+/** True when some node already runs with this cluster's PKI (i.e. it is not a fresh install). */
+async function anyNodeConfigured(ctx: RunContext, nodes: NodeTarget[]): Promise<boolean> {
+    try {
+        await Talosctl.clientVersion();
+    } catch {
+        return false; // no talosctl: this is the first bring-up (which needs none)
+    }
+    for (const n of nodes) {
+        try {
+            await ctx.talos.version(n.ip);
+            return true;
+        } catch {
+            // maintenance mode (no client certificate accepted) or not up yet
+        }
+    }
+    return false;
+}
+
+async function converge(ctx: RunContext): Promise<RolloutResult> {
+    const { previous, desired } = ctx.request;
+    let reconcile = false;
+    if (previous === undefined) {
+        if (!(await anyNodeConfigured(ctx, desired.nodes))) {
+            ctx.log("first run: the nodes are installed from maintenance mode by their configuration applies; nothing to roll");
+            return { achieved: desired };
+        }
+        ctx.log("the nodes already run this cluster: adopting them (every node is checked against the target)");
+        reconcile = true;
+    }
+    const base = previous ?? desired;
+    const { plan, problems } = planRollout(base, desired);
+    if (problems.length > 0) throw new Error(`the rollout plan is refused:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    await checkTalosctl([base.talos.version, desired.talos.version]);
+    for (const line of describePlan(plan)) ctx.log(`plan: ${line}`);
+
+    let snapshot: SnapshotRecord | undefined;
+    const wanted = new Map(desired.nodes.map((n) => [n.hostname, n]));
+    let members = base.nodes.filter((n) => plan.nodes[n.hostname]?.action !== "add").map((n) => wanted.get(n.hostname) ?? n);
+    const beforeRisk: BeforeRisk = async (node, what) => {
+        if (snapshot === undefined) snapshot = await takeSnapshot(ctx, members.filter(isCp), what, node.hostname);
+    };
+    const removing = byRole(base.nodes.filter((n) => plan.nodes[n.hostname]?.action === "remove")).reverse();
+    const remove = async (n: NodeTarget) => {
+        await removeNode(ctx, n, members, beforeRisk);
+        members = members.filter((m) => m.hostname !== n.hostname);
+    };
+
+    // A dead node on its way out goes first: every later step would otherwise run with a member down.
+    for (const n of removing) {
+        if (!(await reachable(ctx, n))) await remove(n);
+    }
+
+    const upgrades = byRole(members.filter((n) => wanted.has(n.hostname) && (reconcile || plan.nodes[n.hostname]?.action === "upgrade")));
+    for (const batch of batches(upgrades, ctx.policy.maxParallelWorkers)) {
+        await Promise.all(batch.map((n) => upgradeNode(ctx, n, desired.talos, members, beforeRisk)));
+    }
+
+    if (reconcile || plan.kubernetes) await upgradeKubernetes(ctx, members, desired.kubernetes);
+
+    const rebootQueue: NodeTarget[] = [];
+    for (const n of byRole(members.filter((m) => wanted.has(m.hostname)))) {
+        if (await applyConfig(ctx, n, members, false)) rebootQueue.push(n);
+    }
+    for (const batch of batches(rebootQueue, ctx.policy.maxParallelWorkers)) {
+        await Promise.all(batch.map((n) => applyConfig(ctx, n, members, true)));
+    }
+
+    for (const n of byRole(desired.nodes.filter((m) => plan.nodes[m.hostname]?.action === "add"))) {
+        await addNode(ctx, n, members);
+        members = [...members, n];
+    }
+    for (const n of removing) {
+        if (members.some((m) => m.hostname === n.hostname)) await remove(n);
+    }
+
+    for (const n of members) await uncordonIfOurs(ctx, n, members);
+    ctx.log("rollout complete");
+    return { achieved: desired, ...(snapshot ? { snapshot } : {}) };
+}
+
+/** Control planes one at a time; workers up to `maxParallel` at a time. */
+function batches(nodes: NodeTarget[], maxParallel: number): NodeTarget[][] {
+    const out: NodeTarget[][] = nodes.filter(isCp).map((n) => [n]);
+    const workers = nodes.filter((n) => !isCp(n));
+    for (let i = 0; i < workers.length; i += Math.max(1, maxParallel)) out.push(workers.slice(i, i + Math.max(1, maxParallel)));
+    return out;
+}
+
+async function reachable(ctx: RunContext, n: NodeTarget): Promise<boolean> {
+    try {
+        await ctx.talos.version(n.ip);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+/** `upgrade-k8s` semantics, unless the API server and every kubelet already run the target. */
+async function upgradeKubernetes(ctx: RunContext, members: NodeTarget[], to: string): Promise<void> {
+    const want = `v${to.replace(/^v/, "")}`;
+    const kube = await ctx.kube(members.filter(isCp));
+    const current = async () => [await kube.version(), ...(await kube.nodes()).filter((k) => members.some((m) => m.hostname === k.name)).map((k) => k.kubeletVersion)];
+    if ((await current()).every((v) => v === want)) {
+        ctx.log(`kubernetes: already at ${want}; skipped`);
+        return;
+    }
+    const what = `the Kubernetes upgrade to ${want}`;
+    await waitHealthy(ctx, { nodes: members }, what);
+    const via = members.find(isCp)!;
+    ctx.log(`kubernetes: upgrading to ${want} through ${via.hostname} (control planes one at a time, then each kubelet)`);
+    const output = await ctx.talos.upgradeKubernetes(via.ip, to, ctx.timings.kubernetesMs);
+    for (const line of output.trim().split("\n").slice(-3)) ctx.log(`kubernetes: ${line.trim()}`);
+    const after = await current();
+    if (!after.every((v) => v === want)) throw new Error(`talosctl upgrade-k8s finished but the cluster reports ${[...new Set(after)].join(", ")} instead of ${want}`);
+    await waitStable(ctx, { nodes: members }, what);
+}
+

@@ -1,0 +1,152 @@
+import { run, type CommandResult } from "./exec";
+import {
+    isUnreachable,
+    parseClientVersion,
+    parseDryRun,
+    parseEtcdMembers,
+    parseEtcdStatus,
+    parseJsonStream,
+    parseSchematic,
+    parseServerVersion,
+    type DryRunOutcome,
+    type EtcdMember,
+    type EtcdStatus,
+} from "./talosctl-output";
+
+/** A failed talosctl call: the command line (no secrets in it) and what talosctl said. */
+export interface TalosctlError extends Error {
+    name: "TalosctlError";
+    unreachable: boolean;
+    stderr: string;
+}
+
+function talosctlError(args: string[], result: CommandResult): TalosctlError {
+    const said = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-6).join("\n");
+    return Object.assign(new Error(`talosctl ${args.join(" ")} failed (exit ${result.code}): ${said}`), {
+        name: "TalosctlError" as const,
+        unreachable: isUnreachable(result.stderr),
+        stderr: result.stderr,
+    });
+}
+
+export function isTalosctlError(err: unknown): err is TalosctlError {
+    return err instanceof Error && err.name === "TalosctlError";
+}
+
+/** The talosctl commands the rollout uses, each against one node dialled directly (-n X -e X). */
+export class Talosctl {
+    constructor(
+        /** Path of a talosconfig file with the admin client certificate (0600, deleted after the run). */
+        private readonly talosconfig: string,
+        private readonly timeoutMs: number,
+        private readonly binary = "talosctl",
+    ) {}
+
+    /** The installed client's version (`talosctl version --client --short`); needs no cluster. */
+    static async clientVersion(binary = "talosctl"): Promise<string> {
+        const res = await run(binary, ["version", "--client", "--short"], 30_000);
+        if (res.code !== 0) throw talosctlError(["version", "--client", "--short"], res);
+        return parseClientVersion(res.stdout);
+    }
+
+    private async call(ip: string, args: string[], timeoutMs = this.timeoutMs): Promise<CommandResult> {
+        const full = ["--talosconfig", this.talosconfig, "-n", ip, "-e", ip, ...args];
+        const res = await run(this.binary, full, timeoutMs);
+        if (res.code !== 0) throw talosctlError(["-n", ip, ...args], res);
+        return res;
+    }
+
+    /** The Talos version a node runs. */
+    async version(ip: string): Promise<string> {
+        return parseServerVersion((await this.call(ip, ["version"])).stdout);
+    }
+
+    /** The Image Factory schematic id a node runs ("" for a non-Factory image). */
+    async schematic(ip: string): Promise<string> {
+        return parseSchematic(parseJsonStream((await this.call(ip, ["get", "extensions", "-o", "json"])).stdout));
+    }
+
+    /** The kernel's boot id: it changes on every boot, so a reboot is proven by a new one. */
+    async bootId(ip: string): Promise<string> {
+        return (await this.call(ip, ["read", "/proc/sys/kernel/random/boot_id"])).stdout.trim();
+    }
+
+    /** Talos' own view: boot stage (running, booting, ...) and whether every service is up. */
+    async machineStatus(ip: string): Promise<{ stage: string; ready: boolean }> {
+        const [obj] = parseJsonStream((await this.call(ip, ["get", "machinestatus", "-o", "json"])).stdout) as { spec?: { stage?: string; status?: { ready?: boolean } } }[];
+        return { stage: obj?.spec?.stage ?? "unknown", ready: obj?.spec?.status?.ready === true };
+    }
+
+    async etcdMembers(ip: string): Promise<EtcdMember[]> {
+        return parseEtcdMembers((await this.call(ip, ["etcd", "members"])).stdout);
+    }
+
+    async etcdStatus(ip: string): Promise<EtcdStatus> {
+        const rows = parseEtcdStatus((await this.call(ip, ["etcd", "status"])).stdout);
+        if (rows.length !== 1) throw new Error(`talosctl -n ${ip} etcd status printed ${rows.length} rows, expected one`);
+        return rows[0];
+    }
+
+    async forfeitLeadership(ip: string): Promise<void> {
+        await this.call(ip, ["etcd", "forfeit-leadership"]);
+    }
+
+    async etcdLeave(ip: string): Promise<void> {
+        await this.call(ip, ["etcd", "leave"]);
+    }
+
+    /** Removes a (dead) member by id, asking a healthy control plane. */
+    async removeMember(viaIp: string, memberId: string): Promise<void> {
+        await this.call(viaIp, ["etcd", "remove-member", memberId]);
+    }
+
+    async snapshot(ip: string, path: string): Promise<void> {
+        await this.call(ip, ["etcd", "snapshot", path], Math.max(this.timeoutMs, 300_000));
+    }
+
+    /** Starts an OS upgrade and returns at once; the caller watches the node come back. */
+    async upgrade(ip: string, image: string): Promise<void> {
+        await this.call(ip, ["upgrade", "--image", image, "--wait=false"]);
+    }
+
+    async reboot(ip: string): Promise<void> {
+        await this.call(ip, ["reboot", "--wait=false"]);
+    }
+
+    /** What applying `file` would do (dry run, mode auto): nothing, apply live, or reboot. */
+    async dryRun(ip: string, file: string): Promise<DryRunOutcome> {
+        const res = await this.call(ip, ["apply-config", "--file", file, "--mode", "auto", "--dry-run"]);
+        return parseDryRun(`${res.stderr}\n${res.stdout}`);
+    }
+
+    async applyConfig(ip: string, file: string, mode: "no-reboot" | "staged"): Promise<void> {
+        await this.call(ip, ["apply-config", "--file", file, "--mode", mode]);
+    }
+
+    /** Installs a node that waits in maintenance mode (no client certificate involved). */
+    async install(ip: string, file: string): Promise<void> {
+        await this.call(ip, ["apply-config", "--insecure", "--file", file, "--mode", "auto"]);
+    }
+
+    /** Wipes STATE and EPHEMERAL and reboots into maintenance mode; graceful=false after a manual etcd leave. */
+    async reset(ip: string, graceful: boolean): Promise<void> {
+        const res = await this.call(ip, ["reset", `--graceful=${graceful}`, "--reboot", "--system-labels-to-wipe", "STATE,EPHEMERAL", "--wait=false"]);
+        // Clients newer than v1.13.0 ask for confirmation and, without a terminal, abort with exit 0.
+        if (/^Abort\.?$/m.test(res.stdout)) throw new Error(`talosctl reset on ${ip} asked for confirmation and aborted; use talosctl v1.11 to v1.13`);
+    }
+
+    async shutdown(ip: string): Promise<void> {
+        await this.call(ip, ["shutdown", "--wait=false"]);
+    }
+
+    /** Runs `upgrade-k8s` through one control plane: every control plane, then every kubelet, then the manifests. */
+    async upgradeKubernetes(cpIp: string, to: string, timeoutMs: number): Promise<string> {
+        const res = await this.call(cpIp, ["upgrade-k8s", "--to", to.replace(/^v/, ""), "--with-docs=false", "--with-examples=false"], timeoutMs);
+        return res.stdout;
+    }
+
+    /** Writes the admin kubeconfig (issued by the cluster) to `path`. */
+    async kubeconfig(cpIp: string, path: string): Promise<void> {
+        await this.call(cpIp, ["kubeconfig", path, "--force"]);
+    }
+}
