@@ -7,7 +7,7 @@ import type { StackOutputs } from "../tools/engine/engine";
 import { Recording } from "../tools/engine/recording";
 import type { Artifacts } from "../tools/render/artifacts";
 import { renderStack } from "../tools/render/cli";
-import { ROOT, runStack, stackConfig } from "./harness";
+import { ROOT, runStack, stackConfig, withPlainStackTraces } from "./harness";
 import { readStackFile } from "../tools/engine/stack-file";
 
 /** The offline render: artifacts, faithfulness to the registered graph, the CLI. */
@@ -16,8 +16,9 @@ const committed = (stack: string) => readStackFile(path.join(ROOT, `Pulumi.${sta
 let infra: Artifacts;
 let apps: Artifacts;
 beforeAll(async () => {
-    infra = await renderStack({ stack: "infra", config: committed("infra"), refs: {} });
-    apps = await renderStack({ stack: "apps", config: committed("apps"), refs: { infra: JSON.parse(infra.get("stack-reference.json")!) as StackOutputs } });
+    infra = await withPlainStackTraces(() => renderStack({ stack: "infra", config: committed("infra"), refs: {} }));
+    const refs = { infra: JSON.parse(infra.get("stack-reference.json")!) as StackOutputs };
+    apps = await withPlainStackTraces(() => renderStack({ stack: "apps", config: committed("apps"), refs }));
 });
 const file = (a: Artifacts, name: string) => {
     const content = a.get(name);
