@@ -1,4 +1,4 @@
-import { evaluate } from "../tools/engine/engine";
+import { evaluate, type Evaluation } from "../tools/engine/engine";
 import { isSecretAt } from "../tools/engine/recording";
 import * as talos from "../talos/provider";
 import { PROJECT, runStack } from "./harness";
@@ -20,8 +20,13 @@ const SCHEMA_TOKENS = {
     invokes: ["talos:machine/getConfiguration:getConfiguration", "talos:client/getConfiguration:getConfiguration"],
 };
 
-test("every Talos resource and invoke carries the pinned version and the pluginDownloadURL", async () => {
-    const ev = await runStack("infra");
+let infra: Evaluation;
+beforeAll(async () => {
+    infra = await runStack("infra");
+});
+
+test("every Talos resource and invoke carries the pinned version and the pluginDownloadURL", () => {
+    const ev = infra;
     const resources = ev.recording.resources.filter((r) => r.type.startsWith("talos:"));
     const invokes = ev.recording.invokes.filter((i) => i.token.startsWith("talos:"));
     expect(new Set(resources.map((r) => r.type))).toEqual(new Set(SCHEMA_TOKENS.resources));
@@ -34,8 +39,8 @@ test("every Talos resource and invoke carries the pinned version and the pluginD
     }
 });
 
-test("secret inputs and outputs are marked the way the provider schema marks them", async () => {
-    const ev = await runStack("infra");
+test("secret inputs and outputs are marked the way the provider schema marks them", () => {
+    const ev = infra;
     const aso = (type: string) => ev.recording.ofType(type)[0].additionalSecretOutputs;
     expect(aso("talos:machine/secrets:Secrets")).toEqual(["machineSecrets", "clientConfiguration"]);
     expect(aso("talos:machine/configurationApply:ConfigurationApply")).toEqual(["machineConfiguration", "machineConfigurationInput"]);
