@@ -21,6 +21,9 @@ function release(rec: Recording, helmName: string): RecordedResource {
     return hits[0];
 }
 
+/** Namespaces created for SPIRE (Cilium mutual authentication). */
+const spireNamespaces = (rec: Recording) => rec.ofType("kubernetes:core/v1:Namespace").filter((n) => (n.inputs.metadata as { name: string }).name === "cilium-spire");
+
 describe.each(["infra", "apps"])("stack %s", (stack) => {
     const ev = () => evaluations[stack];
     const rec = () => ev().recording;
@@ -123,15 +126,28 @@ describe.each(["infra", "apps"])("stack %s", (stack) => {
     });
 });
 
-test("without Spegel or Git credentials those resources are not created", async () => {
-    const base = stackConfig("infra");
-    const gitops = JSON.parse(base.values["platform:gitops"]);
-    delete gitops.credentials;
-    const ev = await runStack("infra", { config: withKeys(base, { "platform:addons": { spegel: false }, "platform:gitops": gitops }) });
-    expect(ev.recording.ofType(RELEASE).map((r) => r.inputs.name)).not.toContain("spegel");
-    expect(ev.recording.ofType("kubernetes:core/v1:Secret").map((s) => s.name)).toEqual(["infra-onepassword-connect-token"]);
-    const flux = ev.recording.ofType(RELEASE).find((r) => r.inputs.name === "flux")!;
-    expect((flux.inputs.values as { instance: { sync: Record<string, unknown> } }).instance.sync.pullSecret).toBeUndefined();
+describe("optional features switched off: Spegel, Git credentials, SPIRE mutual authentication", () => {
+    let rec: Recording;
+    beforeAll(async () => {
+        const base = stackConfig("infra");
+        const gitops = JSON.parse(base.values["platform:gitops"]);
+        delete gitops.credentials;
+        const cilium = { ...JSON.parse(base.values["platform:cilium"]), mutualAuth: { enabled: false } };
+        rec = (await runStack("infra", { config: withKeys(base, { "platform:addons": { spegel: false }, "platform:gitops": gitops, "platform:cilium": cilium }) })).recording;
+    });
+
+    test("no Spegel release", () => {
+        expect(rec.ofType(RELEASE).map((r) => r.inputs.name)).not.toContain("spegel");
+    });
+
+    test("no Git credentials Secret, and Flux syncs without a pull secret", () => {
+        expect(rec.ofType("kubernetes:core/v1:Secret").map((s) => s.name)).toEqual(["infra-onepassword-connect-token"]);
+        expect((release(rec, "flux").inputs.values as { instance: { sync: Record<string, unknown> } }).instance.sync.pullSecret).toBeUndefined();
+    });
+
+    test("no SPIRE namespace", () => {
+        expect(spireNamespaces(rec)).toEqual([]);
+    });
 });
 
 test("a CRD bundle that cannot be downloaded stops the run before anything is registered", async () => {
@@ -166,20 +182,9 @@ describe("chart overrides (platform:charts)", () => {
     });
 });
 
-describe("the SPIRE namespace (mutual authentication)", () => {
-    const spireNamespaces = (rec: Recording) => rec.ofType("kubernetes:core/v1:Namespace").filter((n) => (n.inputs.metadata as { name: string }).name === "cilium-spire");
-
-    test("with mutualAuth on, is created privileged before Cilium installs SPIRE into it", () => {
-        const rec = evaluations.infra.recording;
-        const [ns] = spireNamespaces(rec);
-        expect((ns.inputs.metadata as { labels: Record<string, string> }).labels).toEqual({ "pod-security.kubernetes.io/enforce": "privileged" });
-        expect(rec.isOrderedAfter(release(rec, "cilium"), ns)).toBe(true);
-    });
-
-    test("with mutualAuth off, is not created", async () => {
-        const base = stackConfig("infra");
-        const cilium = { ...JSON.parse(base.values["platform:cilium"]), mutualAuth: { enabled: false } };
-        const ev = await runStack("infra", { config: withKeys(base, { "platform:cilium": cilium }) });
-        expect(spireNamespaces(ev.recording)).toEqual([]);
-    });
+test("with mutual authentication on, the SPIRE namespace is created privileged before Cilium installs SPIRE into it", () => {
+    const rec = evaluations.infra.recording;
+    const [ns] = spireNamespaces(rec);
+    expect((ns.inputs.metadata as { labels: Record<string, string> }).labels).toEqual({ "pod-security.kubernetes.io/enforce": "privileged" });
+    expect(rec.isOrderedAfter(release(rec, "cilium"), ns)).toBe(true);
 });
