@@ -5,6 +5,7 @@ import { offlineNetwork } from "../tools/engine/network";
 import { isSecretAt, Recording } from "../tools/engine/recording";
 import { main } from "../stacks";
 import { ConfigError } from "../model";
+import { parseStackConfig } from "../stacks/config/parse";
 import { asStackOutputs, evaluateInChildProcess, PROJECT, ROOT, runStack, stackConfig, withKeys } from "./harness";
 
 /** Two clusters, one mesh: outputs, the StackReference from apps to infra, cross-cluster checks. */
@@ -92,13 +93,19 @@ describe("the shared CA and the peers", () => {
 
     test.each([
         ["infra", "monosense", "monosense/platform/infra"],
-        ["homelab/prod-infra", "organization", "organization/homelab/prod-infra"],
         ["acme/homelab/prod-infra", "organization", "acme/homelab/prod-infra"],
-    ])("caStack %s, in organization %s, reads stack %s", async (caStack, organization, full) => {
+    ])("caStack %s, in organization %s, names stack %s", (caStack, organization, full) => {
         const base = stackConfig("apps");
         const mesh = { ...JSON.parse(base.values["platform:clustermesh"]), caStack };
-        const ev = await runStack("apps", { organization, config: withKeys(base, { "platform:clustermesh": mesh }), stackReferences: { [full]: infraOutputs } });
-        expect(ev.recording.resources.filter((r) => r.read).map((r) => r.importId)).toEqual([full]);
+        const { platform } = parseStackConfig(withKeys(base, { "platform:clustermesh": mesh }), { stack: "apps", project: PROJECT, organization });
+        expect(platform.clustermesh.caStack).toBe(full);
+    });
+
+    test("a two-part caStack (project/stack) is the stack apps reads, in its own organization", async () => {
+        const base = stackConfig("apps");
+        const mesh = { ...JSON.parse(base.values["platform:clustermesh"]), caStack: "homelab/prod-infra" };
+        const ev = await runStack("apps", { config: withKeys(base, { "platform:clustermesh": mesh }), stackReferences: { "organization/homelab/prod-infra": infraOutputs } });
+        expect(ev.recording.resources.filter((r) => r.read).map((r) => r.importId)).toEqual(["organization/homelab/prod-infra"]);
     });
 
     test("the CA key stays a secret leaf even when the other stack did not mark it secret", async () => {
