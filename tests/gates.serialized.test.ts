@@ -105,20 +105,16 @@ describe("a renewed kubeconfig (here for a second API server, so the test sees w
         nodes: { inputs: (kubeconfig: string) => ({ kubeconfig, timeout: "30s", interval: "20ms", nodes: ["n1", "n2"] }), path: "/api/v1/nodes" },
     };
 
-    test.each(Object.entries(gates))("the %s gate's diff reports a change when only the kubeconfig changed", async (gate, { inputs }) => {
-        const created = await call(providers[gate], "create", [inputs(kubeconfigFor(server.url, pki.caCert, pki))]);
-        const diff = await call(providers[gate], "diff", [created.result.id, created.result.outs, inputs(kubeconfigFor(renewed.url, pki.caCert, pki))]);
-        expect(diff.result).toEqual({ changes: true });
-    });
-
-    test.each(Object.entries(gates))("the %s gate's update waits again, against the new kubeconfig, and then shows no change", async (gate, { inputs, path: probe }) => {
+    test.each(Object.entries(gates))("the %s gate shows a change, and its update waits again against the new kubeconfig", async (gate, { inputs, path: probe }) => {
         const created = await call(providers[gate], "create", [inputs(kubeconfigFor(server.url, pki.caCert, pki))]);
         const news = inputs(kubeconfigFor(renewed.url, pki.caCert, pki));
+        // The engine hands diff and update the old OUTPUTS (no kubeconfig among them) and the new inputs.
+        expect((await call(providers[gate], "diff", [created.result.id, created.result.outs, news])).result).toEqual({ changes: true });
         const before = renewed.requests.length;
-        // The engine hands update the old OUTPUTS (no kubeconfig among them) and the new inputs.
         const updated = await call(providers[gate], "update", [created.result.id, created.result.outs, news]);
         expect(updated.ok).toBe(true);
         expect(renewed.requests.slice(before).map((r) => r.path)).toContain(probe);
+        // What update stored matches the new inputs: the next preview shows no change.
         expect((await call(providers[gate], "diff", [created.result.id, updated.result.outs, news])).result).toEqual({ changes: false });
     });
 });
