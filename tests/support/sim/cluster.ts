@@ -945,8 +945,9 @@ export class Cluster {
             pod.phase = "Running";
             this.emit("sim", "pod-scheduled", pod.node, { pod: `${pod.namespace}/${pod.name}`, uid: pod.uid });
             this.schedule(this.timing.podStartMs, () => {
+                if (!this.pods.includes(pod)) return;
                 pod.started = true;
-                this.notify();
+                this.emit("sim", "pod-started", pod.node, { pod: `${pod.namespace}/${pod.name}`, uid: pod.uid });
             });
         }
     }
