@@ -169,6 +169,31 @@ describe("simulated cluster, talosctl v1.11 client", () => {
         expect(r.stdout).toContain("\tEnabled:     RBAC\n");
     });
 
+    it("health (server side): check lines on stderr, stdout empty; a cordoned node fails it", async () => {
+        const ok = await s.talosctlInProcess(["-n", "10.25.11.11", "health", "--control-plane-nodes", "10.25.11.11,10.25.11.12,10.25.11.13", "--worker-nodes", "10.25.11.21"]);
+        expect(ok.code).toBe(0);
+        expect(ok.stdout).toBe("");
+        expect(ok.stderr.split("\n")[0]).toBe("waiting for etcd to be healthy: OK");
+        expect(ok.stderr).toContain("waiting for all k8s nodes to report schedulable: OK\n");
+        await kubeRequest(s, "PATCH", "/api/v1/nodes/infra-02", { body: '{"spec":{"unschedulable":true}}', contentType: "application/merge-patch+json" });
+        const bad = await s.talosctlInProcess(["-n", "10.25.11.11", "health", "--wait-timeout", "100s"]); // 100 ms of sim time
+        await kubeRequest(s, "PATCH", "/api/v1/nodes/infra-02", { body: '{"spec":{"unschedulable":false}}', contentType: "application/merge-patch+json" });
+        expect(bad.code).toBe(1);
+        expect(bad.stderr).toContain("waiting for all k8s nodes to report schedulable: some nodes are not schedulable: [infra-02]\n");
+    });
+
+    it("config info -o json reads the talosconfig (context, endpoints, os:admin role, cert expiry)", async () => {
+        const r = await s.talosctlInProcess(["config", "info", "-o", "json"]);
+        expect(r.code).toBe(0);
+        const info = JSON.parse(r.stdout) as Record<string, unknown>;
+        expect(info).toEqual({ context: "sim", nodes: [], endpoints: ["10.25.11.11", "10.25.11.12", "10.25.11.13"], roles: ["os:admin"], certTTL: expect.stringMatching(/from now$/), certNotAfter: expect.stringMatching(/^\d{4}-\d\d-\d\d$/) });
+        const missing = await s.talosctlInProcess(["--talosconfig", "/nonexistent/talosconfig", "-n", "10.25.11.11", "version"]);
+        expect(missing.code).toBe(1);
+        expect(missing.stderr).toContain('failed to open config file "/nonexistent/talosconfig"');
+        const noNodes = await s.talosctlInProcess(["etcd", "members"]);
+        expect(noNodes.stderr.split("\n")[0]).toBe("nodes are not set for the command: please use `--nodes` flag or configuration file to set the nodes to run the command against");
+    });
+
     it("rejects unknown flags/commands with exit 1 on stderr (error, blank line, usage)", async () => {
         const r = await s.talosctl(["-n", "10.25.11.11", "upgrade", "--drain"]);
         expect(r.code).toBe(1);
@@ -285,7 +310,7 @@ describe("simulated cluster, talosctl v1.11 client", () => {
         expect(cordonedAtEnd(s)).toEqual(["work-01"]);
         await kubeRequest(s, "PATCH", "/api/v1/nodes/work-01", { body: '{"spec":{"unschedulable":null},"metadata":{"annotations":{"sim/x":null}}}', contentType: "application/merge-patch+json" });
         expect(s.node("work-01").kube).toMatchObject({ unschedulable: false, annotations: {} });
-        expect(s.events.filter((e) => e.source === "kube" && (e.op === "cordon" || e.op === "uncordon")).map((e) => `${e.op}:${e.node}`)).toEqual(["cordon:work-01", "uncordon:work-01"]);
+        expect(s.events.filter((e) => e.source === "kube" && e.node === "work-01" && (e.op === "cordon" || e.op === "uncordon")).map((e) => e.op)).toEqual(["cordon", "uncordon"]);
 
         const page1 = JSON.parse((await kubeRequest(s, "GET", `/api/v1/pods?${new URLSearchParams({ fieldSelector: "spec.nodeName=work-01", limit: "1" })}`)).body) as { items: { metadata: { name: string } }[]; metadata: { continue?: string } };
         expect(page1.items.map((p) => p.metadata.name)).toEqual(["web-aaaaa"]);
@@ -578,6 +603,57 @@ describe("membership: install from maintenance, learners, reset", () => {
             expect(noQuorum.stderr).toContain("etcdserver: re-configuration failed due to not enough started members");
             const leave = await s.talosctlInProcess(["-n", "10.25.11.11", "etcd", "leave"]);
             expect(leave.stderr).toBe("1 error occurred:\n\t* 10.25.11.11: rpc error: code = Unknown desc = etcdserver: re-configuration failed due to not enough started members\n\n\n");
+        } finally {
+            await s.close();
+        }
+    });
+});
+
+describe("disaster recovery and node objects", () => {
+    it("snapshot, wipe every control plane's EPHEMERAL, etcd Preparing, bootstrap --recover-from; the others rejoin", async () => {
+        const s = await sim({ talosctlVersion: "v1.11.6", nodes: nodes("v1.11.5", 0, 3) });
+        const dir = mkdtempSync(join(tmpdir(), "sim-dr-"));
+        try {
+            const snap = join(dir, "db.snapshot");
+            expect((await s.talosctlInProcess(["-n", "10.25.11.11", "etcd", "snapshot", snap])).code).toBe(0);
+            for (const ip of ["10.25.11.11", "10.25.11.12", "10.25.11.13"]) {
+                expect((await s.talosctlInProcess(["-n", ip, "-e", ip, "reset", "--graceful=false", "--reboot", "--system-labels-to-wipe=EPHEMERAL", "--wait=false"])).code).toBe(0);
+            }
+            for (const h of ["infra-01", "infra-02", "infra-03"]) await s.waitForEvent((e) => e.op === "node-up" && e.node === h, 2000);
+            const svc = await s.talosctlInProcess(["-n", "10.25.11.11", "service", "etcd"]);
+            expect(svc.stdout).toMatch(/^NODE     10\.25\.11\.11\nID       etcd\nSTATE    Preparing\nHEALTH   \?\nEVENTS   \[Preparing\]: Running pre state \(\d+s ago\)\n/);
+            const again = await s.talosctlInProcess(["-n", "10.25.11.11", "bootstrap", "--recover-from", snap]);
+            expect(again.code).toBe(0);
+            expect(again.stdout).toMatch(/^recovering from snapshot "[^"]+": hash [0-9a-f]{8}, revision \d+, total keys \d+, total size \d+\n$/);
+            await s.waitForEvent((e) => e.op === "member-promoted" && e.node === "infra-02", 2000);
+            await s.waitForEvent((e) => e.op === "member-promoted" && e.node === "infra-03", 2000);
+            expect(s.etcdMembers().map((m) => [m.hostname, m.learner, m.healthy])).toEqual([
+                ["infra-01", false, true],
+                ["infra-02", false, true],
+                ["infra-03", false, true],
+            ]);
+            const twice = await s.talosctlInProcess(["-n", "10.25.11.11", "bootstrap"]);
+            expect(twice.stderr).toBe("error executing bootstrap: 1 error occurred:\n\t* 10.25.11.11: rpc error: code = AlreadyExists desc = etcd data directory is not empty\n\n\n");
+        } finally {
+            await s.close();
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("a graceful reset of the last etcd member fails in the sequence (reset --wait reports it); Node DELETE and re-registration", async () => {
+        const s = await sim({ talosctlVersion: "v1.11.6", nodes: nodes("v1.11.6", 1, 1) });
+        try {
+            const r = await s.talosctlInProcess(["-n", "10.25.11.11", "reset"]);
+            expect(r.code).toBe(1);
+            expect(r.stderr.trimEnd().split("\n").pop()).toContain("sequence error: sequence failed");
+            expect(s.node("infra-01")).toMatchObject({ stage: "running", etcd: { member: true } });
+
+            expect((await kubeRequest(s, "DELETE", "/api/v1/nodes/work-01")).status).toBe(200);
+            expect((await kubeRequest(s, "GET", "/api/v1/nodes/work-01")).status).toBe(404);
+            expect((await kubeRequest(s, "DELETE", "/api/v1/nodes/work-01")).status).toBe(404);
+            await s.talosctlInProcess(["-n", "10.25.11.21", "reboot", "--wait=false"]);
+            await s.waitForEvent((e) => e.op === "node-registered" && e.node === "work-01", 2000);
+            expect((await kubeRequest(s, "GET", "/api/v1/nodes/work-01")).status).toBe(200);
         } finally {
             await s.close();
         }

@@ -464,6 +464,13 @@ export class Cluster {
         n.etcd.gen = n.etcd.memberId ? n.etcd.gen + 1 : n.etcd.gen;
         const id = memberIdFor(n.hostname, n.etcd.gen);
         if (this.members.some((m) => m.id === id)) return;
+        // A stale member of this machine (wiped without leaving) is replaced on rejoin.
+        const stale = this.members.find((m) => m.name === n.hostname || m.ip === n.ip);
+        if (stale) {
+            this.members = this.members.filter((m) => m !== stale);
+            this.emit("sim", "member-removed", n.hostname, { memberId: stale.id, via: "rejoin" });
+            if (!this.hasQuorum()) return;
+        }
         this.members.push({ id, name: n.hostname, ip: n.ip, learner: true, node: n.hostname });
         n.etcd.state = "running";
         n.etcd.memberId = id;
@@ -839,10 +846,21 @@ export class Cluster {
 
     bootstrap(n: SimNode, recovered: { revision: number } | undefined): void {
         if (n.role !== "controlplane") throw new GrpcError("FailedPrecondition", "bootstrap can only be performed on a control plane node");
-        if (n.etcd.dataPresent || this.members.length > 0 || n.etcd.state !== "preparing") throw new GrpcError("AlreadyExists", "etcd data directory is not empty");
+        // The real check is local ("etcd data directory is not empty"). The sim models one etcd
+        // cluster, so it also refuses while another quorum is alive (where real Talos would
+        // happily bootstrap a second, split-brain cluster).
+        if (n.etcd.dataPresent || n.etcd.state !== "preparing" || this.hasQuorum()) throw new GrpcError("AlreadyExists", "etcd data directory is not empty");
         n.etcd.gen = n.etcd.memberId ? n.etcd.gen + 1 : n.etcd.gen;
         const id = memberIdFor(n.hostname, n.etcd.gen);
+        const dropped = this.members.map((m) => m.id);
         this.members = [{ id, name: n.hostname, ip: n.ip, learner: false, node: n.hostname }];
+        for (const other of this.nodes.values()) {
+            if (other !== n && other.etcd.state === "running" && other.etcd.memberId && dropped.includes(other.etcd.memberId)) {
+                other.etcd.state = "preparing";
+                other.etcd.dataPresent = false;
+                this.serviceEvent(other, "Preparing", "Running pre state");
+            }
+        }
         n.etcd.memberId = id;
         n.etcd.state = "running";
         n.etcd.dataPresent = true;

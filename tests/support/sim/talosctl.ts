@@ -852,7 +852,14 @@ class Run {
                 this.line(addr, `actor ID: ${uuidFrom(`actor:${n.hostname}:${this.c.events.length}`)}`);
                 this.line(addr, `sequence: ${o.sequence} action: START`);
                 this.line(addr, "task: stopAllServices action: START");
-                const wentDown = await this.c.waitFor(() => !n.apiUp, deadline - Date.now(), this.io.signal);
+                const mark = this.c.events.length;
+                const failure = () => this.c.events.slice(mark).find((e) => e.node === n.hostname && e.op === "reset-failed");
+                const wentDown = await this.c.waitFor(() => !n.apiUp || failure() !== undefined, deadline - Date.now(), this.io.signal);
+                const failed = failure();
+                if (failed) {
+                    this.line(addr, `sequence error: sequence failed: error running phase 2 in reset sequence: task 1/1: failed, ${String(failed.detail?.["error"])}`);
+                    return false;
+                }
                 if (!wentDown) {
                     this.line(addr, "error: context deadline exceeded");
                     return false;
@@ -1345,10 +1352,7 @@ class Run {
             recovered = { revision: meta ? Number(meta[1]) : 1 };
             this.io.out(`recovering from snapshot ${goQuote(recoverFrom)}: hash ${sum.readUInt32BE(0).toString(16).padStart(8, "0")}, revision ${recovered.revision}, total keys ${keys ? keys[1] : 0}, total size ${body.length}\n`);
         }
-        const outcomes = await this.callEach(target.nodes, (n) => {
-            if (recovered && n.role === "controlplane" && n.etcd.state !== "preparing") throw new GrpcError("FailedPrecondition", "etcd data directory is not empty"); // guess
-            this.c.bootstrap(n, recovered);
-        });
+        const outcomes = await this.callEach(target.nodes, (n) => this.c.bootstrap(n, recovered));
         this.failOnErrors(outcomes, "error executing bootstrap: ");
     }
 
