@@ -125,6 +125,8 @@ export interface SimPod {
     started: boolean;
     /** PDB slot (a replacement keeps the evicted pod's slot). */
     slot: number;
+    /** Node the pod was evicted from: a replacement goes elsewhere when it can. */
+    avoid?: string;
 }
 
 interface Waiter {
@@ -937,6 +939,7 @@ export class Cluster {
             deletionTimestamp: undefined,
             createdAt: Date.now(),
             started: false,
+            avoid: p.node,
         };
         this.pods.push(np);
         this.emit("sim", "pod-created", undefined, { pod: `${np.namespace}/${np.name}`, uid: np.uid, replaces: p.uid });
@@ -953,7 +956,9 @@ export class Cluster {
                 const n = this.nodes.get(p.node);
                 if (!n || !this.kubeReady(n)) continue;
             } else if (p.node === "") {
-                const candidates = [...this.nodes.values()].filter((n) => this.schedulable(n));
+                const schedulable = [...this.nodes.values()].filter((n) => this.schedulable(n));
+                const elsewhere = schedulable.filter((n) => n.hostname !== p.avoid);
+                const candidates = elsewhere.length > 0 ? elsewhere : schedulable;
                 if (candidates.length === 0) continue;
                 const load = (n: SimNode) => this.pods.filter((x) => x.node === n.hostname).length;
                 candidates.sort((a, c) => load(a) - load(c) || (a.role === c.role ? a.hostname.localeCompare(c.hostname) : a.role === "worker" ? -1 : 1));

@@ -49,6 +49,8 @@ export interface SimCluster {
     etcdMembers(): MemberView[];
     /** Hostname of the etcd leader, if there is one. */
     etcdLeader(): string | undefined;
+    /** Cluster-wide state: etcd leader (member id and host), API server gitVersion, kubelet versions. */
+    cluster(): { etcdLeader: string | undefined; etcdLeaderHost: string | undefined; gitVersion: string; kubeletVersions: Record<string, string> };
     /** The API server's Kubernetes version. */
     kubernetesVersion(): string;
     /** Call fn synchronously whenever an event matching pred is appended. Returns an unsubscribe. */
@@ -256,6 +258,12 @@ export async function startSimCluster(opts: SimOptions): Promise<SimCluster> {
         etcdMembers: () => cluster.memberViews(),
         etcdLeader: () => cluster.members.find((m) => m.id === cluster.leader)?.node,
         kubernetesVersion: () => cluster.kubernetesVersion,
+        cluster: () => ({
+            etcdLeader: cluster.leader,
+            etcdLeaderHost: cluster.members.find((m) => m.id === cluster.leader)?.node,
+            gitVersion: `v${cluster.kubernetesVersion}`,
+            kubeletVersions: Object.fromEntries([...cluster.nodes.values()].filter((n) => n.kube.exists).map((n) => [n.hostname, `v${n.kube.kubeletVersion}`])),
+        }),
         onEvent: (pred, fn) => cluster.onEvent(pred, fn),
         waitForEvent: (pred, timeoutMs = 5000) => {
             const seen = cluster.events.find(pred);

@@ -529,7 +529,7 @@ class Run {
                     let v: unknown = { metadata: md, node: o.addr, spec: r.spec };
                     for (const p of expr.split(".").filter(Boolean)) v = v && typeof v === "object" ? (v as Record<string, unknown>)[p] : undefined;
                     this.io.out(`${typeof v === "object" ? JSON.stringify(v) : String(v ?? "")}\n`);
-                } else rows.push([o.addr, def.namespace, def.type.split(".")[0], r.id, String(r.version), ...def.columns.map((c) => c(r.spec))].join("\t"));
+                } else rows.push([o.addr, def.namespace, def.display, r.id, String(r.version), ...def.columns.map((c) => c(r.spec))].join("\t"));
             }
         }
         if (output === "table") {
@@ -1494,6 +1494,8 @@ interface Res {
 
 interface ResourceDef {
     type: string;
+    /** The TYPE column of table output (the definition's display type). */
+    display: string;
     namespace: string;
     aliases: string[];
     owner: string | null;
@@ -1508,6 +1510,7 @@ const res = (n: SimNode, id: string, spec: unknown, version = 1): Res => ({ id, 
 const RESOURCE_DEFS: ResourceDef[] = [
     {
         type: "Versions.runtime.talos.dev",
+        display: "Version",
         namespace: "runtime",
         aliases: ["version", "versions"],
         owner: "runtime.VersionController",
@@ -1517,6 +1520,7 @@ const RESOURCE_DEFS: ResourceDef[] = [
     },
     {
         type: "ExtensionStatuses.runtime.talos.dev",
+        display: "ExtensionStatus",
         namespace: "runtime",
         aliases: ["extensions", "extension", "extensionstatus", "extensionstatuses"],
         owner: "runtime.ExtensionStatusController",
@@ -1553,6 +1557,7 @@ const RESOURCE_DEFS: ResourceDef[] = [
     },
     {
         type: "MachineStatuses.runtime.talos.dev",
+        display: "MachineStatus",
         namespace: "runtime",
         aliases: ["machinestatus", "machinestatuses"],
         owner: "runtime.MachineStatusController",
@@ -1566,6 +1571,7 @@ const RESOURCE_DEFS: ResourceDef[] = [
     },
     {
         type: "MachineConfigs.config.talos.dev",
+        display: "MachineConfig",
         namespace: "config",
         aliases: ["machineconfig", "machineconfigs", "mc"],
         owner: null,
@@ -1581,6 +1587,7 @@ const RESOURCE_DEFS: ResourceDef[] = [
     },
     {
         type: "MachineTypes.config.talos.dev",
+        display: "MachineType",
         namespace: "config",
         aliases: ["machinetype", "machinetypes"],
         owner: null,
@@ -1590,6 +1597,7 @@ const RESOURCE_DEFS: ResourceDef[] = [
     },
     {
         type: "Nodenames.kubernetes.talos.dev",
+        display: "Nodename",
         namespace: "k8s",
         aliases: ["nodename", "nodenames"],
         owner: "k8s.NodenameController",
@@ -1599,6 +1607,7 @@ const RESOURCE_DEFS: ResourceDef[] = [
     },
     {
         type: "EtcdMembers.etcd.talos.dev",
+        display: "EtcdMember",
         namespace: "etcd",
         aliases: ["etcdmember", "etcdmembers"],
         owner: "etcd.MemberController",
