@@ -9,18 +9,19 @@ import type { RecordedResource, Recording } from "./recording";
  *
  * The model, per URN:
  * - only in `after` → `create`; only in `before` → `delete` (a rename is a delete plus a create);
+ * - a different explicit provider reference → `replace` (the engine replaces a resource that moves
+ *   to another provider instance);
  * - otherwise the inputs are compared after removing the paths the new registration lists in
  *   `ignoreChanges` (the engine keeps the old value there): equal → `same`;
- * - a different provider reference → `replace` (the engine replaces a resource that moves to
- *   another provider instance);
  * - a changed path listed in the new registration's `replaceOnChanges`, or a changed property the
  *   provider itself replaces on (`PROVIDER_REPLACES`) → `replace`;
  * - anything else → `update`.
  *
  * Not modelled: a provider's own diff beyond that table (e.g. the Kubernetes provider replacing
- * objects whose immutable fields change), replacements cascading through unknown outputs in a
- * preview, and `deleteBeforeReplace`. The offline engine's provider outputs are deterministic
- * functions of the inputs, so a replaced resource's new outputs show up in its dependents' inputs.
+ * objects whose immutable fields change), default providers (invisible under mocks, so a plugin
+ * version change does not show), replacements cascading through unknown outputs in a preview,
+ * and `deleteBeforeReplace`. The offline engine's provider outputs are deterministic functions of
+ * the inputs, so a replaced resource's new outputs show up in its dependents' inputs.
  */
 export type Step = "same" | "update" | "replace" | "create" | "delete";
 
