@@ -21,6 +21,7 @@ export type * from "./types";
 export { disruptionIntervals, overlaps, cordonedAtEnd, type DisruptionInterval } from "./assertions";
 export { VANILLA_SCHEMATIC, factoryInstaller, canApplyImmediate, parseConfig } from "./machineconfig";
 export { tabwrite } from "./gofmt";
+export { DEFAULT_TIMING } from "./cluster";
 
 export interface TalosctlResult {
     stdout: string;
