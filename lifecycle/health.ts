@@ -33,15 +33,17 @@ export async function healthProblems(ctx: RunContext, m: Membership): Promise<st
     }
 
     let members: { hostname: string; learner: boolean }[] | undefined;
+    let via: NodeTarget | undefined;
     for (const cp of controlPlanes) {
         try {
             members = await ctx.talos.etcdMembers(cp.ip);
+            via = cp;
             break;
         } catch (err) {
             problems.push(isTalosctlError(err) && err.unreachable ? `${cp.hostname}: Talos API unreachable` : `${cp.hostname}: ${(err as Error).message}`);
         }
     }
-    if (members === undefined) {
+    if (members === undefined || via === undefined) {
         if (controlPlanes.length > 0) problems.push("no control plane lists the etcd members");
         return problems;
     }
@@ -55,16 +57,18 @@ export async function healthProblems(ctx: RunContext, m: Membership): Promise<st
         problems.push(`etcd has a member ${x.hostname || "(unnamed learner)"} that is not a control plane of this cluster`);
     }
 
+    // Every member control plane's own view, in one call through the one that answered.
+    const { rows, failures } = await ctx.talos.etcdStatus(via.ip, controlPlanes.map((cp) => cp.ip));
     const leaders = new Set<string>();
     for (const cp of controlPlanes) {
-        try {
-            const status = await ctx.talos.etcdStatus(cp.ip);
-            if (status.errors) problems.push(`etcd on ${cp.hostname} reports: ${status.errors}`);
-            if (status.leader && status.leader !== NO_LEADER) leaders.add(status.leader);
-            else problems.push(`etcd on ${cp.hostname} has no leader`);
-        } catch (err) {
-            problems.push(`etcd status of ${cp.hostname}: ${(err as Error).message.split("\n")[0]}`);
+        const status = rows.find((r) => r.node === cp.ip);
+        if (!status) {
+            problems.push(`etcd status of ${cp.hostname}: no answer${failures ? ` (${failures.split("\n").filter((l) => l.includes(cp.ip)).join(" ") || failures.split("\n")[0]})` : ""}`);
+            continue;
         }
+        if (status.errors) problems.push(`etcd on ${cp.hostname} reports: ${status.errors}`);
+        if (status.leader && status.leader !== NO_LEADER) leaders.add(status.leader);
+        else problems.push(`etcd on ${cp.hostname} has no leader`);
     }
     if (leaders.size > 1) problems.push(`the control planes disagree about the etcd leader (${[...leaders].join(", ")})`);
     return problems;

@@ -77,14 +77,33 @@ export class Talosctl {
         return { stage: obj?.spec?.stage ?? "unknown", ready: obj?.spec?.status?.ready === true };
     }
 
-    async etcdMembers(ip: string): Promise<EtcdMember[]> {
-        return parseEtcdMembers((await this.call(ip, ["etcd", "members"])).stdout);
+    /**
+     * Up to v1.11, talosctl reports an error of a node that answered as a WARNING and exits 0 (e.g.
+     * etcd down on it): such a call is a failure all the same.
+     */
+    private async strictCall(ip: string, args: string[]): Promise<CommandResult> {
+        const res = await this.call(ip, args);
+        if (/^WARNING: \d+ errors? occurred/m.test(res.stderr)) throw talosctlError(["-n", ip, ...args], { ...res, code: 0 });
+        return res;
     }
 
-    async etcdStatus(ip: string): Promise<EtcdStatus> {
-        const rows = parseEtcdStatus((await this.call(ip, ["etcd", "status"])).stdout);
-        if (rows.length !== 1) throw new Error(`talosctl -n ${ip} etcd status printed ${rows.length} rows, expected one`);
-        return rows[0];
+    async etcdMembers(ip: string): Promise<EtcdMember[]> {
+        const members = parseEtcdMembers((await this.strictCall(ip, ["etcd", "members"])).stdout);
+        if (members.length === 0) throw new Error(`talosctl -n ${ip} etcd members listed no member`);
+        return members;
+    }
+
+    /**
+     * etcd status of several control planes in one call, proxied through `endpoint`. Nodes that do
+     * not answer are missing from the rows; what talosctl said about them comes back as `failures`
+     * (up to v1.11 a WARNING with exit 0, from v1.12 "error from node ..." with exit 1).
+     */
+    async etcdStatus(endpoint: string, ips: string[]): Promise<{ rows: EtcdStatus[]; failures: string }> {
+        const args = ["--talosconfig", this.talosconfig, "-n", ips.join(","), "-e", endpoint, "etcd", "status"];
+        const res = await run(this.binary, args, this.timeoutMs);
+        const rows = parseEtcdStatus(res.stdout);
+        if (res.code !== 0 && rows.length === 0) throw talosctlError(["-n", ips.join(","), "etcd", "status"], res);
+        return { rows, failures: res.stderr.trim() };
     }
 
     async forfeitLeadership(ip: string): Promise<void> {
@@ -104,9 +123,15 @@ export class Talosctl {
         await this.call(ip, ["etcd", "snapshot", path], Math.max(this.timeoutMs, 300_000));
     }
 
-    /** Starts an OS upgrade and returns at once; the caller watches the node come back. */
+    /**
+     * Starts an OS upgrade and returns at once; the caller watches the node come back. Without
+     * --wait, talosctl up to v1.12 prints a refusal (e.g. Talos' own etcd checks) as a WARNING and
+     * exits 0 with an empty NODE ACK STARTED table: the upgrade started only if the node acked.
+     */
     async upgrade(ip: string, image: string): Promise<void> {
-        await this.call(ip, ["upgrade", "--image", image, "--wait=false"]);
+        const args = ["upgrade", "--image", image, "--wait=false"];
+        const res = await this.call(ip, args);
+        if (/^WARNING: /m.test(res.stderr) && !/Upgrade request received/.test(res.stdout)) throw talosctlError(["-n", ip, ...args], res);
     }
 
     async reboot(ip: string): Promise<void> {

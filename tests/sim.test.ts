@@ -153,10 +153,10 @@ describe("simulated cluster, talosctl v1.11 client", () => {
     });
     afterAll(() => s.close());
 
-    it("generates an executable node script first on PATH", async () => {
+    it("generates an executable script first on PATH", async () => {
         const st = statSync(s.talosctlPath);
         expect(st.mode & 0o777).toBe(0o755);
-        expect(readFileSync(s.talosctlPath, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+        expect(readFileSync(s.talosctlPath, "utf8").startsWith("#!/usr/bin/env bash\n")).toBe(true);
         expect(s.env()["PATH"]!.startsWith(s.binDir)).toBe(true);
         const r = await s.talosctl(["version", "--client", "--short"]);
         expect(r).toEqual({ stdout: "Client:\nTalos v1.11.6\n", stderr: "", code: 0 });

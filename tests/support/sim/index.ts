@@ -13,7 +13,7 @@ import YAML from "yaml";
 import { Cluster } from "./cluster";
 import { KubeApi } from "./kube";
 import { makeSimPki, type SimPki } from "./pki";
-import { fakeTalosctlScript } from "./script";
+import { fakeTalosctlScript, parseArgv, shellReply } from "./script";
 import { runTalosctl } from "./talosctl";
 import type { MemberView, NodeView, PdbView, PodView, SimEvent, SimFaults, SimOptions, SimTiming } from "./types";
 
@@ -84,49 +84,45 @@ export async function startSimCluster(opts: SimOptions): Promise<SimCluster> {
     const inflight = new Set<AbortController>();
 
     const server = http.createServer((req, res) => {
-        if (req.method !== "POST" || req.url !== "/talosctl") {
+        if (req.method !== "POST" || req.url !== "/talosctl.sh") {
             res.writeHead(404).end();
             return;
         }
         const chunks: Buffer[] = [];
         req.on("data", (c: Buffer) => chunks.push(c));
         req.on("end", () => {
-            let payload: { argv: string[]; cwd: string; env: Record<string, string | undefined> };
-            try {
-                payload = JSON.parse(Buffer.concat(chunks).toString("utf8")) as typeof payload;
-            } catch {
-                res.writeHead(400).end();
-                return;
-            }
+            // The fake counts bytes (LC_ALL=C), so decode as latin1 to keep the lengths aligned.
+            const argv = parseArgv(Buffer.concat(chunks).toString("latin1")).map((a) => Buffer.from(a, "latin1").toString("utf8"));
+            const header = (name: string) => {
+                const v = req.headers[name];
+                return typeof v === "string" && v !== "" ? v : undefined;
+            };
             const ac = new AbortController();
             inflight.add(ac);
             res.on("close", () => {
                 if (!res.writableFinished) ac.abort();
             });
-            res.writeHead(200, { "content-type": "application/x-ndjson" });
-            const write = (m: object) => {
-                if (!res.writableEnded && !res.destroyed) res.write(`${JSON.stringify(m)}\n`);
-            };
+            let out = "";
+            let err = "";
             runTalosctl(
                 { cluster, clientVersion: opts.talosctlVersion, kubeUrl: () => kube.url, pki },
-                { argv: payload.argv, cwd: payload.cwd, env: payload.env },
-                { out: (s) => write({ o: s }), err: (s) => write({ e: s }), signal: ac.signal },
+                { argv, cwd: header("x-cwd") ?? "/", env: { TALOSCONFIG: header("x-talosconfig"), HOME: header("x-home") } },
+                { out: (s) => (out += s), err: (s) => (err += s), signal: ac.signal },
             )
                 .catch((e: unknown) => {
-                    write({ e: `talosctl (simulated): internal error: ${(e as Error).stack ?? String(e)}\n` });
+                    err += `talosctl (simulated): internal error: ${(e as Error).stack ?? String(e)}\n`;
                     return 1;
                 })
                 .then((code) => {
                     inflight.delete(ac);
-                    write({ x: code });
-                    if (!res.writableEnded) res.end();
+                    const reply = shellReply(out, err, code);
+                    if (!res.writableEnded && !res.destroyed) res.writeHead(200, { "content-type": "text/x-shellscript", "content-length": Buffer.byteLength(reply), connection: "close" }).end(reply);
                 });
         });
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const serverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const talosctlPath = join(binDir, "talosctl");
-    writeFileSync(talosctlPath, fakeTalosctlScript(serverUrl));
+    writeFileSync(talosctlPath, fakeTalosctlScript((server.address() as AddressInfo).port));
     chmodSync(talosctlPath, 0o755);
 
     const b64 = (s: string) => Buffer.from(s).toString("base64");
