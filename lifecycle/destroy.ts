@@ -32,14 +32,15 @@ export async function destroyCluster(ctx: RunContext): Promise<RolloutResult> {
             ctx.log(`destroy: ${n.hostname} is unreachable; it cannot be reset (wipe it by hand if it comes back)`);
             continue;
         }
-        ctx.log(`destroy: ${n.hostname} reset${graceful ? ", leaving etcd first" : ""}`);
-        // The next control plane leaves only once this one is out: a graceful leave needs quorum.
-        if (graceful) {
-            await ctx.waitFor(`${n.hostname} to leave etcd`, ctx.timings.nodeMs, async () => {
-                const members = await ctx.talos.etcdMembers(remaining[0].ip);
-                return members.some((m) => m.hostname === n.hostname) ? "still an etcd member" : undefined;
-            });
-        }
+        await waitMaintenance(ctx, n);
+        ctx.log(`destroy: ${n.hostname} reset${graceful ? " after leaving etcd" : ""}; it waits in maintenance mode`);
     }
     return { achieved: target, snapshot };
+}
+
+/** A reset is proven by the node answering in maintenance mode (so the next one leaves only after it). */
+export async function waitMaintenance(ctx: RunContext, n: NodeTarget): Promise<void> {
+    await ctx.waitFor(`${n.hostname} to come back in maintenance mode after its reset`, ctx.timings.nodeMs, async () =>
+        (await ctx.talos.inMaintenance(n.ip)) ? undefined : "still resetting",
+    );
 }

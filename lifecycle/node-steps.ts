@@ -1,6 +1,7 @@
 import type { ClusterTarget, NodeTarget } from "../model";
 import { fatal, type RunContext } from "./context";
 import { drain } from "./drain";
+import { waitMaintenance } from "./destroy";
 import { waitHealthy, waitStable } from "./health";
 
 /**
@@ -208,6 +209,7 @@ export async function removeNode(ctx: RunContext, n: NodeTarget, members: NodeTa
         }
         if (ctx.policy.resetOnDestroy) {
             await ctx.talos.reset(n.ip, false);
+            await waitMaintenance(ctx, n);
             ctx.log(`${n.hostname}: reset into maintenance mode`);
         } else {
             await ctx.talos.shutdown(n.ip);

@@ -160,6 +160,16 @@ export class Talosctl {
         if (/^Abort\.?$/m.test(res.stdout)) throw new Error(`talosctl reset on ${ip} asked for confirmation and aborted; use talosctl v1.11 to v1.13`);
     }
 
+    /** True when the node answers the maintenance API (no configuration: fresh, or reset). */
+    async inMaintenance(ip: string): Promise<boolean> {
+        try {
+            await this.call(ip, ["version", "--insecure"]);
+            return true;
+        } catch {
+            return false;
+        }
+    }
+
     async shutdown(ip: string): Promise<void> {
         await this.call(ip, ["shutdown", "--wait=false"]);
     }
