@@ -13,20 +13,20 @@ const PROJECT_DIR = path.resolve(__dirname, "..");
  * one (a serialized copy would go stale, pulumi/pulumi#6490) and nothing large is serialized.
  */
 const loader: pulumi.dynamic.ResourceProvider = {
-    check: (olds: any, news: any) => load(news.projectDir).check(olds, news),
-    diff: (id: string, olds: any, news: any) => load(news.projectDir).diff(id, olds, news),
-    create: (inputs: any) => load(inputs.projectDir).create(inputs),
-    update: (id: string, olds: any, news: any) => load(news.projectDir).update(id, olds, news),
-    delete: (id: string, olds: any) => load(olds.projectDir).remove(id, olds),
+    check: async (olds: any, news: any) => load(news.projectDir, olds.projectDir).check(olds, news),
+    diff: async (id: string, olds: any, news: any) => load(news.projectDir, olds.projectDir).diff(id, olds, news),
+    create: async (inputs: any) => load(inputs.projectDir).create(inputs),
+    update: async (id: string, olds: any, news: any) => load(news.projectDir, olds.projectDir).update(id, olds, news),
+    delete: async (id: string, olds: any) => load(olds.projectDir).remove(id, olds),
 };
 
-/** Loads the provider module, from the recorded project folder or else the current one. */
-function load(projectDir: string): any {
+/** Loads the provider module from the first of the given project folders (or the current one) that holds it. */
+function load(...projectDirs: (string | undefined)[]): any {
     // These requires run in the engine's dynamic-provider host, not in the program.
     /* eslint-disable @typescript-eslint/no-require-imports */
     const fs = require("fs");
     const p = require("path");
-    const candidates = [projectDir, process.env.PLATFORM_PROJECT_DIR, process.cwd()].filter((d): d is string => typeof d === "string" && d !== "");
+    const candidates = [...projectDirs, process.env.PLATFORM_PROJECT_DIR, process.cwd()].filter((d): d is string => typeof d === "string" && d !== "");
     const dir = candidates.find((d) => fs.existsSync(p.join(d, "lifecycle", "provider.ts")));
     if (!dir) throw new Error(`the rollout code (lifecycle/provider.ts) is not in ${candidates.join(" or ")}: run pulumi from the project folder, or set PLATFORM_PROJECT_DIR`);
     require(p.join(dir, "node_modules", "ts-node")).register({ transpileOnly: true, project: p.join(dir, "tsconfig.json") });

@@ -1,9 +1,17 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterIdentity, NodeSpec, TalosSettings, Versions } from "../model";
+import type { ClusterTarget } from "../model";
+import { summarizeConfig } from "../planners/machine-config";
+import { copyMachineSecrets } from "../planners/secrets-bundle";
 import { installerImage, nodePatches, schematicYaml, type PatchInputs, type UserPatches } from "../planners/talos-patches";
+import { talosRelease } from "../planners/versions";
 import * as talos from "../talos/provider";
 import { ApiReady } from "./gates";
+import { Rollout } from "./rollout";
+
+/** Every input of a configuration apply: after the install, only the rollout changes a node. */
+const INSTALL_ONLY = ["clientConfiguration", "machineConfigurationInput", "configPatches", "applyMode", "node", "endpoint", "timeouts"];
 
 export interface TalosClusterArgs {
     cluster: Pick<ClusterIdentity, "name" | "endpoint">;
@@ -34,6 +42,8 @@ export class TalosCluster extends pulumi.ComponentResource {
     public readonly provider: k8s.Provider;
     /** The etcd bootstrap; in-cluster objects use it as their `deletedWith` anchor. */
     public readonly bootstrap: talos.machine.Bootstrap;
+    /** Day-2 changes to the nodes (upgrades, reboots, joins, removals). */
+    public readonly rollout: Rollout;
     /** Installer image every node installs. */
     public readonly installerImage: pulumi.Output<string>;
     /** Node IPs by role. */
@@ -48,6 +58,8 @@ export class TalosCluster extends pulumi.ComponentResource {
         const controlPlanes = args.nodes.filter((n) => n.role === "controlplane");
         const workers = args.nodes.filter((n) => n.role === "worker");
         const child = { parent: this };
+        // Each Talos minor needs the provider release whose machinery generates its configs.
+        const talosChild = { ...child, version: talosRelease(args.versions.talos)!.provider };
 
         // The cluster PKI. Losing it means losing control of the running cluster, so: protected
         // (`pulumi destroy` refuses; rebuild drills use --exclude-protected), and a changed
@@ -55,7 +67,7 @@ export class TalosCluster extends pulumi.ComponentResource {
         const secrets = new talos.machine.Secrets(
             `${name}-secrets`,
             { talosVersion: args.versions.talosContract },
-            { ...child, protect: true, ignoreChanges: ["talosVersion"] },
+            { ...talosChild, protect: true, ignoreChanges: ["talosVersion"] },
         );
         // Rebuilt field by field: passing the provider's nested object straight through has failed to
         // marshal (pulumiverse/pulumi-talos#80, #103, #200).
@@ -67,24 +79,55 @@ export class TalosCluster extends pulumi.ComponentResource {
         }));
 
         // Content-addressed: a changed schematic is a new schematic id, i.e. a replacement.
-        const schematic = new talos.imagefactory.Schematic(`${name}-schematic`, { schematic: schematicYaml(args.talos.schematic) }, { ...child, replaceOnChanges: ["schematic"] });
+        const schematic = new talos.imagefactory.Schematic(`${name}-schematic`, { schematic: schematicYaml(args.talos.schematic) }, { ...talosChild, replaceOnChanges: ["schematic"] });
         this.installerImage = schematic.id.apply((id) => installerImage(id, args.versions.talos));
 
-        const baseConfig = (role: NodeSpec["role"]) =>
-            talos.machine.getConfigurationOutput(
+        this.controlPlaneIps = controlPlanes.map((n) => n.ip);
+        this.workerIps = workers.map((n) => n.ip);
+        this.talosconfig = pulumi.secret(
+            talos.client.getConfigurationOutput(
+                { clusterName: args.cluster.name, clientConfiguration, endpoints: this.controlPlaneIps, nodes: args.nodes.map((n) => n.ip) },
+                talosChild,
+            ).talosConfig,
+        );
+
+        // Each node's whole machine configuration: the generated base for its role plus every patch,
+        // rendered by the provider (in `args.nodes` order; the offline render relies on it).
+        const configs: Record<string, pulumi.Output<string>> = {};
+        for (const node of args.nodes) {
+            configs[node.hostname] = talos.machine.getConfigurationOutput(
                 {
                     clusterName: args.cluster.name,
                     clusterEndpoint: args.cluster.endpoint,
-                    machineType: role,
+                    machineType: node.role,
                     machineSecrets,
                     talosVersion: args.versions.talosContract,
                     kubernetesVersion: args.versions.kubernetes,
+                    configPatches: this.installerImage.apply((image) => nodePatches(args.patches, node, image, args.userPatches)),
                     docs: false,
                     examples: false,
                 },
-                child,
+                talosChild,
             ).machineConfiguration;
-        const configs = { controlplane: baseConfig("controlplane"), worker: workers.length > 0 ? baseConfig("worker") : undefined };
+        }
+
+        // Every change to a running node goes through the rollout, one node at a time; on the first
+        // `pulumi up` it does nothing (the applies below install the nodes).
+        this.rollout = new Rollout(
+            `${name}-rollout`,
+            {
+                desired: rolloutTarget(args, schematic.id, this.installerImage, configs),
+                configs,
+                talosconfig: this.talosconfig,
+                policy: {
+                    maxParallelWorkers: args.talos.rollout.maxParallelWorkers,
+                    resetOnDestroy: args.talos.resetOnDestroy,
+                    snapshotDir: args.talos.rollout.snapshotDir,
+                    timeouts: { ...args.talos.rollout.timeouts, command: "5m", poll: "5s" },
+                },
+            },
+            child,
+        );
 
         const timeouts = args.talos.timeouts;
         const apply = (node: NodeSpec, dependsOn: pulumi.Resource[]) =>
@@ -92,16 +135,25 @@ export class TalosCluster extends pulumi.ComponentResource {
                 `${name}-${node.hostname}`,
                 {
                     clientConfiguration,
-                    machineConfigurationInput: configs[node.role]!,
+                    machineConfigurationInput: configs[node.hostname],
                     node: node.ip,
                     endpoint: node.ip,
-                    configPatches: this.installerImage.apply((image) => nodePatches(args.patches, node, image, args.userPatches)),
                     applyMode: args.talos.applyMode,
-                    // graceful=false: a whole-cluster destroy would otherwise fail on the last etcd member.
-                    onDestroy: { reset: args.talos.resetOnDestroy, graceful: false, reboot: true },
+                    // The rollout takes nodes out (etcd leave first); deleting this never resets a node.
+                    onDestroy: { reset: false, graceful: false, reboot: false },
                     timeouts: { create: timeouts.apply, update: timeouts.apply, delete: timeouts.apply },
                 },
-                { ...child, dependsOn },
+                {
+                    ...talosChild,
+                    // The rollout runs first: on day 2 it installs added nodes one at a time and changes
+                    // running ones, and these applies then only record them.
+                    dependsOn: [this.rollout, ...dependsOn],
+                    // Install only: an update would re-apply the config in state with no gate (and with
+                    // `auto`, reboot every changed node at once). Changes roll through the rollout.
+                    ignoreChanges: INSTALL_ONLY,
+                    // Replacing the apply of a node must never have two of them for one machine.
+                    deleteBeforeReplace: true,
+                },
             );
 
         // Every control plane is configured in parallel; nothing orders them against each other.
@@ -112,7 +164,7 @@ export class TalosCluster extends pulumi.ComponentResource {
             `${name}-bootstrap`,
             { clientConfiguration, node: bootstrapNode, endpoint: bootstrapNode, timeouts: { create: timeouts.bootstrap } },
             {
-                ...child,
+                ...talosChild,
                 // etcd must be bootstrapped exactly once, after every control plane has its config.
                 dependsOn: controlPlaneApplies,
                 // Bootstrapping is one-shot: re-running it on a live cluster retries AlreadyExists until
@@ -134,18 +186,9 @@ export class TalosCluster extends pulumi.ComponentResource {
                 timeouts: { create: timeouts.kubeconfig, update: timeouts.kubeconfig },
             },
             // The provider retries until the API issues a kubeconfig, which needs etcd.
-            { ...child, dependsOn: [this.bootstrap] },
+            { ...talosChild, dependsOn: [this.bootstrap] },
         );
         this.kubeconfig = pulumi.secret(kubeconfig.kubeconfigRaw);
-
-        this.controlPlaneIps = controlPlanes.map((n) => n.ip);
-        this.workerIps = workers.map((n) => n.ip);
-        this.talosconfig = pulumi.secret(
-            talos.client.getConfigurationOutput(
-                { clusterName: args.cluster.name, clientConfiguration, endpoints: this.controlPlaneIps, nodes: args.nodes.map((n) => n.ip) },
-                child,
-            ).talosConfig,
-        );
 
         this.apiReady = new ApiReady(`${name}-api-ready`, { kubeconfig: this.kubeconfig, timeout: timeouts.apiReady }, child);
 
@@ -168,6 +211,7 @@ export class TalosCluster extends pulumi.ComponentResource {
             apiReady: this.apiReady,
             provider: this.provider,
             bootstrap: this.bootstrap,
+            rollout: this.rollout,
             installerImage: this.installerImage,
             controlPlaneIps: this.controlPlaneIps,
             workerIps: this.workerIps,
@@ -175,22 +219,21 @@ export class TalosCluster extends pulumi.ComponentResource {
     }
 }
 
-function copyMachineSecrets(s: talos.MachineSecrets): talos.MachineSecrets {
-    const cert = (c: talos.Certificate) => ({ cert: c.cert, key: c.key });
-    return {
-        certs: {
-            etcd: cert(s.certs.etcd),
-            k8s: cert(s.certs.k8s),
-            k8sAggregator: cert(s.certs.k8sAggregator),
-            k8sServiceaccount: { key: s.certs.k8sServiceaccount.key },
-            os: cert(s.certs.os),
-        },
-        cluster: { id: s.cluster.id, secret: s.cluster.secret },
-        secrets: {
-            bootstrapToken: s.secrets.bootstrapToken,
-            secretboxEncryptionSecret: s.secrets.secretboxEncryptionSecret,
-            ...(s.secrets.aescbcEncryptionSecret ? { aescbcEncryptionSecret: s.secrets.aescbcEncryptionSecret } : {}),
-        },
-        trustdinfo: { token: s.trustdinfo.token },
-    };
+/** The target the rollout converges to, summarised (nothing secret in it). */
+function rolloutTarget(
+    args: TalosClusterArgs,
+    schematicId: pulumi.Output<string>,
+    image: pulumi.Output<string>,
+    configs: Record<string, pulumi.Output<string>>,
+): pulumi.Output<ClusterTarget> {
+    const texts = pulumi.all(args.nodes.map((n) => configs[n.hostname]));
+    // Digests of the configurations, not the configurations: safe to show in previews and plans.
+    return pulumi.unsecret(
+        pulumi.all([schematicId, image, texts]).apply(([schematic, installer, rendered]) => ({
+            cluster: args.cluster.name,
+            talos: { version: args.versions.talos, schematic, image: installer },
+            kubernetes: args.versions.kubernetes,
+            nodes: args.nodes.map((n, i) => ({ hostname: n.hostname, ip: n.ip, role: n.role, macs: n.links.map((l) => l.mac.toLowerCase()), config: summarizeConfig(rendered[i]) })),
+        })),
+    );
 }

@@ -1,7 +1,7 @@
 import * as path from "path";
 import type { ClusterTarget } from "../model";
 import { durationMs } from "../readiness/duration";
-import { describePlan, planRollout } from "../planners/rollout";
+import { describePlan, planRollout, refusal } from "../planners/rollout";
 import { makeLog } from "./context";
 import type { RolloutPolicy, RolloutResult, SnapshotRecord } from "./request";
 import { runRollout } from "./rollout";
@@ -70,7 +70,7 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
 export async function check(olds: Partial<RolloutInputs>, news: RolloutInputs) {
     const { plan, problems } = planRollout(olds.desired, news.desired);
-    if (problems.length > 0) return { inputs: news, failures: problems.map((reason) => ({ property: "desired", reason })) };
+    if (problems.length > 0) return { inputs: news, failures: [{ property: "desired", reason: refusal(problems) }] };
     const lines = olds.desired === undefined ? ["first run: every node is installed from maintenance mode with this target"] : describePlan(plan);
     return { inputs: { ...news, plan: lines } };
 }

@@ -1,5 +1,5 @@
 import type { NodeTarget } from "../model";
-import { describePlan, planRollout } from "../planners/rollout";
+import { describePlan, planRollout, refusal } from "../planners/rollout";
 import { minorOf } from "../planners/versions";
 import { RunContext, type Log } from "./context";
 import { waitHealthy, waitStable } from "./health";
@@ -76,7 +76,7 @@ async function converge(ctx: RunContext): Promise<RolloutResult> {
     }
     const base = previous ?? desired;
     const { plan, problems } = planRollout(base, desired);
-    if (problems.length > 0) throw new Error(`the rollout plan is refused:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    if (problems.length > 0) throw new Error(refusal(problems));
     await checkTalosctl([base.talos.version, desired.talos.version]);
     for (const line of describePlan(plan)) ctx.log(`plan: ${line}`);
 

@@ -60,7 +60,7 @@ function canonicalJson(value: unknown): string {
 /**
  * The sections of a (multi-document) machine configuration with their digests: `machine.<key>`
  * (and `machine.features.<key>`), `cluster`, `debug` and `version` for the v1alpha1 document;
- * `<kind>/<name>` for every other document.
+ * `<Kind>/<name>` (or `<Kind>` when unnamed) for every other document.
  */
 export function configSections(yamlText: string): Record<string, string> {
     const out: Record<string, string> = {};
@@ -68,7 +68,7 @@ export function configSections(yamlText: string): Record<string, string> {
         const obj = doc.toJS() as Record<string, unknown> | null;
         if (obj === null || typeof obj !== "object") continue;
         if (typeof obj.kind === "string") {
-            out[`${obj.kind}/${typeof obj.name === "string" ? obj.name : ""}`] = digest(obj);
+            out[typeof obj.name === "string" && obj.name !== "" ? `${obj.kind}/${obj.name}` : obj.kind] = digest(obj);
             continue;
         }
         for (const [key, value] of Object.entries(obj)) {
@@ -96,7 +96,7 @@ export function changedSections(before: Record<string, string>, after: Record<st
 
 /** True if Talos applies a change of this section without a reboot. */
 export function appliesImmediately(section: string): boolean {
-    if (section.includes("/")) return true; // a document other than v1alpha1
+    if (/^[A-Z]/.test(section)) return true; // a document other than v1alpha1 (named by its kind)
     return IMMEDIATE.has(section);
 }
 

@@ -121,6 +121,11 @@ export function planRollout(previous: ClusterTarget | undefined, desired: Cluste
     };
 }
 
+/** How a refused plan reads, the same in `pulumi preview`/`up`, the rollout log and the offline plan. */
+export function refusal(problems: string[]): string {
+    return `the rollout plan is refused, nothing was changed:\n${problems.map((p) => `  - ${p}`).join("\n")}`;
+}
+
 /** The plan as a few lines for humans (preview, logs, plan.md). */
 export function describePlan(plan: RolloutPlan): string[] {
     const lines: string[] = [];

@@ -45,20 +45,48 @@ describe.each(Object.entries(stacks))("stack %s", (stack, { hosts, ips }) => {
         });
     });
 
-    test("applies one configuration per node, named by hostname, in parallel", () => {
+    test("renders one whole configuration per node (its role's base plus its patches) and installs it with an install-only apply", () => {
+        const calls = ev().recording.invokesOf(GET_CONFIG);
+        expect(calls.map((c) => c.inputs.machineType)).toEqual(["controlplane", "controlplane", "controlplane"]);
+        const rollout = ev().recording.find(`${stack}-rollout`);
+        const configs = rollout.inputs.configs as Record<string, string>;
+        expect(Object.keys(configs)).toEqual(hosts);
         const applies = ev().recording.ofType(APPLY);
         expect(applies.map((a) => a.name).sort()).toEqual(hosts.map((h) => `${stack}-${h}`));
         applies.forEach((apply, i) => {
-            const node = ips[hosts.indexOf(apply.name.slice(stack.length + 1))];
-            expect(apply.inputs).toMatchObject({
-                node,
-                endpoint: node,
-                applyMode: "auto",
-                onDestroy: { reset: false, graceful: false, reboot: true },
-                timeouts: { create: "10m", update: "10m", delete: "10m" },
-            });
+            const host = apply.name.slice(stack.length + 1);
+            const node = ips[hosts.indexOf(host)];
+            expect(apply.inputs).toMatchObject({ node, endpoint: node, applyMode: "auto", timeouts: { create: "10m", update: "10m", delete: "10m" } });
+            // Its own rendered configuration (the patches name the host), nothing patched on top.
+            expect(apply.inputs.machineConfigurationInput).toBe(configs[host]);
+            expect(YAML.parseAllDocuments(configs[host])[0].toJS().machine.network.hostname).toBe(host);
+            expect(apply.inputs.configPatches).toBeUndefined();
             expect(isSecretAt(apply.rawInputs, "machineConfigurationInput")).toBe(true);
+            // Deleting an apply never resets a machine: the rollout takes nodes out (etcd leave first).
+            expect(apply.inputs.onDestroy).toEqual({ reset: false, graceful: false, reboot: false });
+            expect(ev().recording.isOrderedAfter(apply, rollout)).toBe(true);
             for (const other of applies.slice(i + 1)) expect(ev().recording.areIndependent(apply, other)).toBe(true);
+        });
+    });
+
+    test("hands the rollout its target (versions, schematic, per-node config digests), the configs and the talosconfig as secrets", () => {
+        const rollout = ev().recording.find(`${stack}-rollout`);
+        const desired = rollout.inputs.desired as { cluster: string; talos: { version: string; schematic: string; image: string }; kubernetes: string; nodes: { hostname: string; ip: string; role: string; config: { sections: Record<string, string> } }[] };
+        const [schematic] = ev().recording.ofType(SCHEMATIC);
+        expect(desired).toMatchObject({ cluster: stack, kubernetes: "1.34.1", talos: { version: "v1.11.6" } });
+        expect(desired.talos.image).toBe(`factory.talos.dev/installer/${desired.talos.schematic}:v1.11.6`);
+        expect(ev().recording.isOrderedAfter(rollout, schematic)).toBe(true);
+        expect(desired.nodes.map((n) => [n.hostname, n.ip, n.role])).toEqual(hosts.map((h, i) => [h, ips[i], "controlplane"]));
+        expect(Object.keys(desired.nodes[0].config.sections)).toEqual(expect.arrayContaining(["machine.network", "machine.install", "machine.files", "cluster"]));
+        // Digests only: the target is shown in previews and plans, so it must hold nothing secret.
+        expect(JSON.stringify(desired)).not.toContain("FAKE");
+        expect(isSecretAt(rollout.rawInputs, "configs")).toBe(true);
+        expect(isSecretAt(rollout.rawInputs, "talosconfig")).toBe(true);
+        expect(rollout.inputs.policy).toEqual({
+            maxParallelWorkers: 1,
+            resetOnDestroy: false,
+            snapshotDir: "snapshots",
+            timeouts: { health: "10m", drain: "5m", node: "30m", kubernetes: "60m", stability: "30s", command: "5m", poll: "5s" },
         });
     });
 
@@ -79,20 +107,14 @@ describe.each(Object.entries(stacks))("stack %s", (stack, { hosts, ips }) => {
         expect(gate.inputs.timeout).toBe("10m");
     });
 
-    test("generates base configs per role with pinned Talos contract and Kubernetes version", () => {
-        const calls = ev().recording.invokesOf(GET_CONFIG);
-        expect(calls).toHaveLength(1);
-        expect(calls[0].inputs).toMatchObject({
-            clusterName: stack,
-            clusterEndpoint: `https://${stack}-k8s.monosense.io:6443`,
-            machineType: "controlplane",
-            talosVersion: "v1.11",
-            kubernetesVersion: "1.34.1",
-        });
-        // A freshly built object with exactly the provider's key spelling.
-        const secrets = calls[0].inputs.machineSecrets as Record<string, Record<string, unknown>>;
-        expect(Object.keys(secrets).sort()).toEqual(["certs", "cluster", "secrets", "trustdinfo"]);
-        expect(Object.keys(secrets.certs).sort()).toEqual(["etcd", "k8s", "k8sAggregator", "k8sServiceaccount", "os"]);
+    test("generates every node's configuration with the pinned Talos contract and Kubernetes version", () => {
+        for (const call of ev().recording.invokesOf(GET_CONFIG)) {
+            expect(call.inputs).toMatchObject({ clusterName: stack, clusterEndpoint: `https://${stack}-k8s.monosense.io:6443`, talosVersion: "v1.11", kubernetesVersion: "1.34.1" });
+            // A freshly built object with exactly the provider's key spelling.
+            const secrets = call.inputs.machineSecrets as Record<string, Record<string, unknown>>;
+            expect(Object.keys(secrets).sort()).toEqual(["certs", "cluster", "secrets", "trustdinfo"]);
+            expect(Object.keys(secrets.certs).sort()).toEqual(["etcd", "k8s", "k8sAggregator", "k8sServiceaccount", "os"]);
+        }
     });
 
     test("exports kubeconfig and talosconfig as secrets; talosconfig dials the control-plane IPs", () => {
@@ -105,6 +127,7 @@ describe.each(Object.entries(stacks))("stack %s", (stack, { hosts, ips }) => {
     test("names resources by cluster and hostname only: no IPs, no indexes", () => {
         const names = talos().map((r) => r.name).sort();
         expect(names).toEqual([...hosts.map((h) => `${stack}-${h}`), `${stack}-bootstrap`, `${stack}-kubeconfig`, `${stack}-schematic`, `${stack}-secrets`].sort());
+        expect(ev().recording.find(`${stack}-rollout`).type).toBe("pulumi-nodejs:dynamic:Resource");
         for (const r of ev().recording.resources) expect(r.name).not.toMatch(/\d+\.\d+\.\d+\.\d+|\[\d+\]/);
     });
 });
@@ -118,9 +141,9 @@ test("workers are configured after the control plane is bootstrapped", async () 
     for (const w of workers) expect(ev.recording.isOrderedAfter(w, bootstrap)).toBe(true);
     for (const cp of applies.filter((a) => !workers.includes(a))) expect(ev.recording.isOrderedAfter(bootstrap, cp)).toBe(true);
     // Workers get the worker base config and no control-plane patch.
-    expect(ev.recording.invokesOf(GET_CONFIG).map((c) => c.inputs.machineType).sort()).toEqual(["controlplane", "worker"]);
-    const workerPatches = (workers[0].inputs.configPatches as string[]).join("\n");
-    expect(workerPatches).not.toContain("allowSchedulingOnControlPlanes");
+    const calls = ev.recording.invokesOf(GET_CONFIG);
+    expect(calls.map((c) => c.inputs.machineType).sort()).toEqual(["controlplane", "controlplane", "controlplane", "worker", "worker"]);
+    for (const call of calls.filter((c) => c.inputs.machineType === "worker")) expect((call.inputs.configPatches as string[]).join("\n")).not.toContain("allowSchedulingOnControlPlanes");
 });
 
 test("reset-on-destroy and the timeouts follow the stack config", async () => {
@@ -130,8 +153,10 @@ test("reset-on-destroy and the timeouts follow the stack config", async () => {
         config: withKeys(base, { "platform:talos": { ...talos, resetOnDestroy: true, applyMode: "reboot", timeouts: { apply: "3m", bootstrap: "20m" } } }),
     });
     for (const apply of ev.recording.ofType(APPLY)) {
-        expect(apply.inputs).toMatchObject({ applyMode: "reboot", onDestroy: { reset: true, graceful: false, reboot: true }, timeouts: { create: "3m" } });
+        // The rollout resets a removed node after it left etcd; the apply itself never resets.
+        expect(apply.inputs).toMatchObject({ applyMode: "reboot", onDestroy: { reset: false }, timeouts: { create: "3m" } });
     }
+    expect((ev.recording.find("infra-rollout").inputs.policy as { resetOnDestroy: boolean }).resetOnDestroy).toBe(true);
     expect(ev.recording.ofType(BOOTSTRAP)[0].inputs.timeouts).toEqual({ create: "20m" });
     expect(ev.recording.find("infra-api-ready").inputs.timeout).toBe("10m");
 });
@@ -145,6 +170,19 @@ test("a preview before anything exists runs without waiting on unknown values", 
 test("a Talos version written without its v still installs the v-tagged Factory image", async () => {
     const base = stackConfig("infra");
     const ev = await runStack("infra", { config: withKeys(base, { "platform:versions": { ...JSON.parse(base.values["platform:versions"]), talos: "1.11.6" } }) });
-    const patches = (ev.recording.ofType(APPLY)[0].inputs.configPatches as string[]).map((p) => YAML.parse(p));
+    const patches = (ev.recording.invokesOf(GET_CONFIG)[0].inputs.configPatches as string[]).map((p) => YAML.parse(p));
     expect(patches.find((p) => p.machine?.install)!.machine.install.image).toMatch(/^factory\.talos\.dev\/installer\/[0-9a-f]{64}:v1\.11\.6$/);
+});
+
+test.each([
+    ["v1.12.11", "1.35.0", "0.7.1", "v1.12"],
+    ["v1.13.9", "1.36.4", "0.8.1", "v1.13"],
+])("Talos %s runs with the provider release of its minor, and configs of its contract", async (talos, kubernetes, provider, contract) => {
+    const base = stackConfig("infra");
+    const ev = await runStack("infra", { config: withKeys(base, { "platform:versions": { ...JSON.parse(base.values["platform:versions"]), talos, kubernetes } }) });
+    const calls = [...ev.recording.resources.filter((r) => r.type.startsWith("talos:")), ...ev.recording.invokes.filter((i) => i.token.startsWith("talos:"))];
+    expect(new Set(calls.map((c) => c.version))).toEqual(new Set([provider]));
+    expect(new Set(ev.recording.invokesOf(GET_CONFIG).map((c) => c.inputs.talosVersion))).toEqual(new Set([contract]));
+    // No other plugin is pinned to a Talos provider version.
+    expect(ev.recording.resources.filter((r) => !r.type.startsWith("talos:") && r.version === provider)).toEqual([]);
 });

@@ -95,18 +95,58 @@ export function talosconfig(clusterName: string, endpoints: unknown, nodes: unkn
     });
 }
 
-/** The generated base machine configuration for a role (shape of `talosctl gen config`, abridged). */
+/**
+ * The machine configuration getConfiguration renders for a role: a base in the shape of `talosctl
+ * gen config` (abridged; its Kubernetes image tags follow `kubernetesVersion`, its version contract
+ * `talosVersion`), with the config patches merged in as Talos merges strategic patches: mappings
+ * merge key by key, anything else is replaced; documents with a `kind` are added (or replaced by
+ * kind and name). Deterministic, so digests of its sections move exactly when an input does.
+ */
 export function machineConfiguration(args: Record<string, unknown>): string {
-    return YAML.stringify({
+    const k8s = `v${String(args.kubernetesVersion ?? "1.34.1").replace(/^v/, "")}`;
+    const base: Record<string, unknown> = {
         version: "v1alpha1",
-        machine: { type: args.machineType, token: "FAKE-machine-token", install: { disk: "/dev/sda", image: "ghcr.io/siderolabs/installer:v1.11.0" } },
+        machine: {
+            type: args.machineType,
+            token: "FAKE-machine-token",
+            kubelet: { image: `ghcr.io/siderolabs/kubelet:${k8s}` },
+            install: { disk: "/dev/sda", image: "ghcr.io/siderolabs/installer:v1.11.0" },
+            features: { rbac: true, stableHostname: true, apidCheckExtKeyUsage: true, diskQuotaSupport: true },
+        },
         cluster: {
             clusterName: args.clusterName,
             controlPlane: { endpoint: args.clusterEndpoint },
             network: { dnsDomain: "cluster.local", podSubnets: ["10.244.0.0/16"], serviceSubnets: ["10.96.0.0/12"] },
             secretboxEncryptionSecret: "FAKE-secretbox",
+            ...(args.machineType === "controlplane"
+                ? { apiServer: { image: `registry.k8s.io/kube-apiserver:${k8s}` }, controllerManager: { image: `registry.k8s.io/kube-controller-manager:${k8s}` }, scheduler: { image: `registry.k8s.io/kube-scheduler:${k8s}` } }
+                : {}),
+            proxy: { image: `registry.k8s.io/kube-proxy:${k8s}` },
         },
-    });
+    };
+    const docs: Record<string, unknown>[] = [base];
+    // From contract v1.12 on, Talos generates a HostnameConfig document beside v1alpha1.
+    if (/^v?1\.(1[2-9]|[2-9]\d)/.test(String(args.talosVersion ?? ""))) docs.push({ apiVersion: "v1alpha1", kind: "HostnameConfig", auto: "stable" });
+    for (const patch of (args.configPatches as string[] | undefined) ?? []) {
+        for (const doc of YAML.parseAllDocuments(patch).map((d) => d.toJS() as Record<string, unknown> | null)) {
+            if (doc === null || typeof doc !== "object") continue;
+            if (typeof doc.kind === "string") {
+                const at = docs.findIndex((d) => d.kind === doc.kind && d.name === doc.name);
+                if (at >= 0) docs[at] = doc;
+                else docs.push(doc);
+            } else {
+                docs[0] = merge(docs[0], doc) as Record<string, unknown>;
+            }
+        }
+    }
+    return docs.map((d) => YAML.stringify(d, { lineWidth: 0 })).join("---\n");
+}
+
+function merge(into: unknown, patch: unknown): unknown {
+    if (into === null || typeof into !== "object" || Array.isArray(into) || patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch;
+    const out: Record<string, unknown> = { ...(into as Record<string, unknown>) };
+    for (const [k, v] of Object.entries(patch as Record<string, unknown>)) out[k] = k in out ? merge(out[k], v) : v;
+    return out;
 }
 
 /** A 1Password item with the usual built-in fields plus custom fields in one section. */

@@ -2,6 +2,7 @@ import { stringify } from "yaml";
 import type { Evaluation, StackOutputs } from "../engine/engine";
 import { isSecretValue, type RecordedResource } from "../engine/recording";
 import { graphMermaid } from "./mermaid";
+import { rolloutTarget, talosFiles } from "./talos";
 
 /**
  * Turns an offline evaluation into reviewable files: what each node and each chart receives,
@@ -13,7 +14,6 @@ import { graphMermaid } from "./mermaid";
 export type Artifacts = Map<string, string>;
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
-const APPLY = "talos:machine/configurationApply:ConfigurationApply";
 
 /**
  * Replaces every secret leaf by a fake, deterministic placeholder naming its path. A secret
@@ -37,12 +37,9 @@ export function renderArtifacts(stack: string, ev: Evaluation, warnings: string[
     const out: Artifacts = new Map();
     const resources = [...ev.recording.resources].sort(byUrn);
 
-    for (const r of resources.filter((x) => x.type === APPLY)) {
-        const cluster = r.parent ? r.parent.split("::").pop()! : "";
-        const hostname = r.name.startsWith(`${cluster}-`) ? r.name.slice(cluster.length + 1) : r.name;
-        const patches = (r.inputs.configPatches as string[] | undefined) ?? [];
-        out.set(`talos/${hostname}.yaml`, `# ${hostname} (${String(r.inputs.node)}): the ${patches.length} config patches it receives, in apply order\n${patches.map((p) => `---\n${p}`).join("")}`);
-    }
+    for (const [file, content] of talosFiles(ev.recording)) out.set(file, content);
+    const target = rolloutTarget(ev.recording);
+    if (target) out.set("rollout.json", json(target));
 
     for (const r of resources.filter((x) => x.type === RELEASE)) {
         const i = r.rawInputs as Record<string, any>;

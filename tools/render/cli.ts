@@ -1,5 +1,5 @@
 /**
- * `npm run render -- --stack <name> [--config <stack yaml>] [--out <dir>] [--ref <stack>=<dir>]`
+ * `npm run render -- --stack <name> [--config <stack yaml>] [--out <dir>] [--ref <stack>=<dir>] [--against <dir>]`
  *
  * Runs the real program offline (no Pulumi CLI, plugins, passphrase, cluster or network) and
  * writes what it would create into `out/<stack>/` (see README, "Reviewing a change").
@@ -10,7 +10,9 @@ import { parseArgs } from "util";
 import { parse } from "yaml";
 import { evaluate, type StackOutputs } from "../engine/engine";
 import { offlineNetwork, STAND_IN_ANNOTATION } from "../engine/network";
+import type { ClusterTarget } from "../../model";
 import { renderArtifacts, type Artifacts } from "./artifacts";
+import { planFiles } from "./plan";
 import { readStackFile, secretPlaceholder } from "../engine/stack-file";
 import type { RawConfig } from "../../stacks/config/parse";
 import { main } from "../../stacks";
@@ -54,23 +56,52 @@ export async function renderStack(opts: RenderOptions): Promise<Artifacts> {
     return renderArtifacts(opts.stack, ev, warnings);
 }
 
-/** Writes artifacts under `dir`, replacing a previous render there (only the files a render makes). */
+/** Lists the files a render wrote, so that the next render into the folder removes exactly those. */
+const MANIFEST = ".render-files";
+
+/**
+ * Writes artifacts under `dir`. The folder must be new, empty, or a previous render: then only the
+ * files that render listed in its manifest are removed first. Anything else in the folder makes
+ * the render refuse instead of deleting what it did not write.
+ */
 export function writeArtifacts(dir: string, artifacts: Artifacts): void {
-    for (const sub of ["talos", "helm", "manifests"]) fs.rmSync(path.join(dir, sub), { recursive: true, force: true });
+    if (fs.existsSync(dir)) {
+        const entries = fs.readdirSync(dir);
+        const manifest = path.join(dir, MANIFEST);
+        if (entries.length > 0 && !fs.existsSync(manifest)) {
+            throw new Error(`--out ${dir} is not empty and holds no previous render (no ${MANIFEST}); choose a new or empty folder (nothing was written or deleted)`);
+        }
+        if (fs.existsSync(manifest)) {
+            const previous = fs.readFileSync(manifest, "utf8").split("\n").filter(Boolean);
+            for (const rel of previous) {
+                const full = path.resolve(dir, rel);
+                // Only files inside the folder, as listed: a tampered manifest cannot reach outside it.
+                if (full.startsWith(path.resolve(dir) + path.sep)) fs.rmSync(full, { force: true });
+            }
+        }
+    }
     for (const [rel, content] of artifacts) {
         fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
         fs.writeFileSync(path.join(dir, rel), content);
     }
+    fs.writeFileSync(path.join(dir, MANIFEST), [...artifacts.keys(), MANIFEST].sort().join("\n") + "\n");
+}
+
+/** The rollout target of a previous render (`--against`), for the offline plan. */
+function previousTarget(dir: string): ClusterTarget {
+    const file = path.resolve(dir, "rollout.json");
+    if (!fs.existsSync(file)) throw new Error(`--against ${dir}: ${file} does not exist; pass the folder of a previous render of this stack`);
+    return JSON.parse(fs.readFileSync(file, "utf8")) as ClusterTarget;
 }
 
 async function cli(argv: string[]): Promise<void> {
     const { values } = parseArgs({
         args: argv,
-        options: { stack: { type: "string" }, config: { type: "string" }, out: { type: "string" }, ref: { type: "string", multiple: true } },
+        options: { stack: { type: "string" }, config: { type: "string" }, out: { type: "string" }, ref: { type: "string", multiple: true }, against: { type: "string" } },
         strict: true,
     });
     const stack = values.stack;
-    if (!stack) throw new Error("usage: npm run render -- --stack <name> [--config <stack yaml>] [--out <dir>] [--ref <stack>=<render dir>]");
+    if (!stack) throw new Error("usage: npm run render -- --stack <name> [--config <stack yaml>] [--out <dir>] [--ref <stack>=<render dir>] [--against <previous render dir>]");
     const configFile = path.resolve(values.config ?? path.join(ROOT, `Pulumi.${stack}.yaml`));
     const outDir = path.resolve(values.out ?? path.join(ROOT, "out", stack));
     const refs: Record<string, StackOutputs> = {};
@@ -88,6 +119,11 @@ async function cli(argv: string[]): Promise<void> {
         const message = (err as Error).message;
         const hint = /unknown stack "[^"]*\/([^/"]+)"/.exec(message);
         throw new Error(hint ? `${message}\nOffline, render stack ${hint[1]} first and pass it: --ref ${hint[1]}=out/${hint[1]}` : message);
+    }
+    if (values.against) {
+        const current = artifacts.get("rollout.json");
+        if (!current) throw new Error(`--against: stack ${stack} renders no rollout target`);
+        for (const [file, content] of planFiles(stack, previousTarget(values.against), JSON.parse(current) as ClusterTarget, values.against)) artifacts.set(file, content);
     }
     writeArtifacts(outDir, artifacts);
     process.stdout.write(`rendered stack ${stack} into ${path.relative(process.cwd(), outDir) || "."} (${artifacts.size} files)\n`);

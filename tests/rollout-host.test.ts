@@ -1,0 +1,99 @@
+import { execFile, execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { startSimCluster, type SimCluster } from "./support/sim";
+import { currentTarget, ROOT, withTalos } from "./support/rollout";
+
+/**
+ * The Rollout resource through Pulumi's dynamic-provider host, for real: its provider serialized by
+ * the SDK in a plain Node process (as the language host does at `pulumi up`), then loaded by text in
+ * another process the way the host loads it, and called with what the engine passes: `check` and
+ * `diff` during preview, `update` during up, against the simulated cluster.
+ */
+
+const HOST_DIR = path.join(ROOT, "node_modules", "@pulumi", "pulumi", "cmd", "dynamic-provider");
+const SCHEMATIC = "a".repeat(64);
+
+let provider: string;
+let sim: SimCluster;
+let snapshotDir: string;
+
+beforeAll(async () => {
+    const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "support", "serialize-rollout.ts")], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+    provider = (JSON.parse(out) as { provider: string }).provider;
+    snapshotDir = fs.mkdtempSync(path.join(ROOT, ".platform-test-"));
+    sim = await startSimCluster({
+        talosctlVersion: "v1.12.11",
+        kubernetesVersion: "1.34.1",
+        nodes: [1, 2, 3].map((i) => ({ hostname: `cp-${i}`, ip: `10.0.0.1${i}`, role: "controlplane" as const, talos: "v1.11.6", schematic: SCHEMATIC })),
+        timing: { rebootMs: 80, upgradeMs: 100, goDownMs: 10, evictionMs: 10 },
+    });
+}, 90_000);
+afterAll(async () => {
+    await sim?.close();
+});
+
+/** Loads the serialized provider like the host (require-from-string, modules resolved from the host's folder) and calls a method. */
+function call(method: string, args: unknown[]): Promise<{ ok: boolean; result?: any; error?: string }> {
+    const script = `
+        const requireFromString = require("require-from-string");
+        const provider = requireFromString(process.env.PROVIDER, ${JSON.stringify(path.join(HOST_DIR, "index.js"))}).handler();
+        provider[process.env.METHOD](...JSON.parse(process.env.ARGS)).then(
+            (r) => process.stdout.write(JSON.stringify({ ok: true, result: r })),
+            (e) => process.stdout.write(JSON.stringify({ ok: false, error: String(e && e.message || e) })),
+        );`;
+    return new Promise((resolve, reject) => {
+        execFile(
+            process.execPath,
+            ["-e", script],
+            { cwd: HOST_DIR, env: { ...sim.env(), PROVIDER: provider, METHOD: method, ARGS: JSON.stringify(args) }, encoding: "utf8", timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+            (err, stdout, stderr) => (err ? reject(new Error(`provider host failed: ${stderr || err.message}`)) : resolve(JSON.parse(stdout))),
+        );
+    });
+}
+
+function inputs(desired: ReturnType<typeof currentTarget>) {
+    return {
+        protocol: 1,
+        projectDir: ROOT,
+        desired: desired.target,
+        configs: desired.configs,
+        talosconfig: fs.readFileSync(sim.talosconfigPath, "utf8"),
+        policy: { maxParallelWorkers: 1, resetOnDestroy: false, snapshotDir, timeouts: { health: "4s", drain: "2s", node: "4s", kubernetes: "8s", command: "8s", poll: "40ms", stability: "80ms" } },
+    };
+}
+
+afterAll(() => {
+    for (const d of fs.readdirSync(ROOT).filter((d) => d.startsWith(".platform-test-"))) fs.rmSync(path.join(ROOT, d), { recursive: true, force: true });
+    fs.rmSync(path.join(ROOT, ".platform", "sim"), { recursive: true, force: true });
+});
+
+test("preview: check shows the plan as lines; a skipped minor fails check with the refusal", async () => {
+    const before = currentTarget(sim, "1.34.1");
+    const olds = inputs(before);
+    const checked = await call("check", [olds, inputs(withTalos(before, "v1.12.11"))]);
+    expect(checked.ok).toBe(true);
+    expect(checked.result.inputs.plan[0]).toBe("cp-1: upgrade v1.11.6 → v1.12.11 (etcd snapshot first): Talos v1.11.6 → v1.12.11; machine.install changed");
+    const refused = await call("check", [olds, inputs(withTalos(before, "v1.13.9"))]);
+    expect(refused.result.failures[0].reason).toContain("v1.11.6 → v1.13.9 skips a Talos minor");
+}, 60_000);
+
+test("diff ignores credentials and the checkout's location; update rolls the upgrade and records it as achieved", async () => {
+    const before = currentTarget(sim, "1.34.1");
+    // State written from a checkout that has since moved; the program now runs from ROOT.
+    const olds = { ...inputs(before), achieved: before.target, projectDir: "/old/checkout" };
+    const renewed = { ...inputs(before), talosconfig: "renewed" };
+    expect((await call("diff", ["sim", olds, renewed])).result).toEqual({ changes: false });
+    const news = inputs(withTalos(before, "v1.12.11"));
+    expect((await call("diff", ["sim", olds, news])).result).toEqual({ changes: true });
+
+    const updated = await call("update", ["sim", olds, news]);
+    expect(updated.error).toBeUndefined();
+    expect(updated.result.outs.achieved).toEqual(news.desired);
+    expect(updated.result.outs).not.toHaveProperty("configs");
+    expect(sim.nodes().map((n) => n.version)).toEqual(["v1.12.11", "v1.12.11", "v1.12.11"]);
+    // The snapshot taken before the first control plane is recorded for the stack output.
+    expect(updated.result.outs.lastSnapshot.path).toMatch(/\.platform-test-.*\/sim-.*-upgrade-of-cp-1\.db$/);
+    // Progress went to the cluster's log file under .platform/ in the project.
+    expect(fs.readFileSync(path.join(ROOT, ".platform", "sim", "rollout.log"), "utf8")).toContain("cp-3: back");
+}, 90_000);
