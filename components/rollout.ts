@@ -1,38 +1,10 @@
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterTarget } from "../model";
 import { ROLLOUT_PROTOCOL, type PolicyInputs, type RolloutOutputs } from "../lifecycle/provider";
+import { checkoutProvider, PROJECT_DIR } from "./checkout-provider";
 
-/** Where the program runs from: the Rollout's provider code is loaded from this checkout at run time. */
-const PROJECT_DIR = path.resolve(__dirname, "..");
-
-/**
- * The engine serializes this object into state and runs it in its dynamic-provider host. It holds
- * no rollout logic: each call loads lifecycle/provider.ts from the project folder (compiled on the
- * fly by the project's own ts-node), so the code that touches the nodes is always the checked-out
- * one (a serialized copy would go stale, pulumi/pulumi#6490) and nothing large is serialized.
- */
-const loader: pulumi.dynamic.ResourceProvider = {
-    check: async (olds: any, news: any) => load(news.projectDir, olds.projectDir).check(olds, news),
-    diff: async (id: string, olds: any, news: any) => load(news.projectDir, olds.projectDir).diff(id, olds, news),
-    create: async (inputs: any) => load(inputs.projectDir).create(inputs),
-    update: async (id: string, olds: any, news: any) => load(news.projectDir, olds.projectDir).update(id, olds, news),
-    delete: async (id: string, olds: any) => load(olds.projectDir).remove(id, olds),
-};
-
-/** Loads the provider module from the first of the given project folders (or the current one) that holds it. */
-function load(...projectDirs: (string | undefined)[]): any {
-    // These requires run in the engine's dynamic-provider host, not in the program.
-    /* eslint-disable @typescript-eslint/no-require-imports */
-    const fs = require("fs");
-    const p = require("path");
-    const candidates = [...projectDirs, process.env.PLATFORM_PROJECT_DIR, process.cwd()].filter((d): d is string => typeof d === "string" && d !== "");
-    const dir = candidates.find((d) => fs.existsSync(p.join(d, "lifecycle", "provider.ts")));
-    if (!dir) throw new Error(`the rollout code (lifecycle/provider.ts) is not in ${candidates.join(" or ")}: run pulumi from the project folder, or set PLATFORM_PROJECT_DIR`);
-    require(p.join(dir, "node_modules", "ts-node")).register({ transpileOnly: true, project: p.join(dir, "tsconfig.json") });
-    return require(p.join(dir, "lifecycle", "provider.ts"));
-    /* eslint-enable @typescript-eslint/no-require-imports */
-}
+/** The rollout's provider: lifecycle/provider.ts, loaded from the checkout at run time. */
+const provider = checkoutProvider("lifecycle/provider.ts");
 
 export interface RolloutArgs {
     desired: pulumi.Input<ClusterTarget>;
@@ -57,7 +29,7 @@ export class Rollout extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: RolloutArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            loader,
+            provider,
             name,
             {
                 protocol: ROLLOUT_PROTOCOL,
