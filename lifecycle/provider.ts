@@ -43,7 +43,8 @@ export interface RolloutOutputs extends Omit<RolloutInputs, "configs"> {
     lastSnapshot?: SnapshotRecord;
 }
 
-function policy(inputs: Pick<RolloutInputs, "policy" | "projectDir">): RolloutPolicy {
+/** The executor's policy from the resource's inputs (durations parsed, folders made absolute). */
+export function policyFrom(inputs: { policy: PolicyInputs; projectDir: string }): RolloutPolicy {
     const t = inputs.policy.timeouts;
     return {
         maxParallelWorkers: inputs.policy.maxParallelWorkers,
@@ -89,7 +90,7 @@ function outputs(inputs: RolloutInputs, result: RolloutResult, previous?: Rollou
 
 export async function create(inputs: RolloutInputs) {
     const result = await runRollout(
-        { operation: "create", desired: inputs.desired, configs: inputs.configs, talosconfig: inputs.talosconfig, policy: policy(inputs), logFile: logFile(inputs.projectDir, inputs.desired.cluster) },
+        { operation: "create", desired: inputs.desired, configs: inputs.configs, talosconfig: inputs.talosconfig, policy: policyFrom(inputs), logFile: logFile(inputs.projectDir, inputs.desired.cluster) },
         makeLog(inputs.desired.cluster, logFile(inputs.projectDir, inputs.desired.cluster)),
     );
     return { id: inputs.desired.cluster, outs: outputs(inputs, result) };
@@ -99,7 +100,7 @@ export async function update(_id: string, olds: RolloutOutputs, news: RolloutInp
     if (same(olds.achieved, news.desired)) return { outs: outputs(news, { achieved: olds.achieved }, olds) };
     const file = logFile(news.projectDir, news.desired.cluster);
     const result = await runRollout(
-        { operation: "update", previous: olds.achieved, desired: news.desired, configs: news.configs, talosconfig: news.talosconfig, policy: policy(news), logFile: file },
+        { operation: "update", previous: olds.achieved, desired: news.desired, configs: news.configs, talosconfig: news.talosconfig, policy: policyFrom(news), logFile: file },
         makeLog(news.desired.cluster, file),
     );
     return { outs: outputs(news, result, olds) };
@@ -108,7 +109,7 @@ export async function update(_id: string, olds: RolloutOutputs, news: RolloutInp
 export async function remove(_id: string, olds: RolloutOutputs) {
     const file = logFile(olds.projectDir, olds.achieved.cluster);
     await runRollout(
-        { operation: "delete", desired: olds.achieved, configs: {}, talosconfig: olds.talosconfig, policy: policy(olds), logFile: file },
+        { operation: "delete", desired: olds.achieved, configs: {}, talosconfig: olds.talosconfig, policy: policyFrom(olds), logFile: file },
         makeLog(olds.achieved.cluster, file),
     );
 }

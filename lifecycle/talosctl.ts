@@ -180,6 +180,19 @@ export class Talosctl {
         return res.stdout;
     }
 
+    /** The etcd service's state on a control plane (`Preparing` while it waits for a bootstrap). */
+    async etcdServiceState(ip: string): Promise<string> {
+        const res = await this.call(ip, ["service", "etcd"]);
+        const m = /^STATE\s+(\S+)/m.exec(res.stdout);
+        if (!m) throw new Error(`talosctl -n ${ip} service etcd printed no STATE:\n${res.stdout.trim()}`);
+        return m[1];
+    }
+
+    /** Bootstraps etcd on one control plane from a snapshot instead of empty. */
+    async recoverBootstrap(ip: string, snapshot: string): Promise<string> {
+        return (await this.call(ip, ["bootstrap", "--recover-from", snapshot], Math.max(this.timeoutMs, 300_000))).stdout.trim();
+    }
+
     /** Writes the admin kubeconfig (issued by the cluster) to `path`. */
     async kubeconfig(cpIp: string, path: string): Promise<void> {
         await this.call(cpIp, ["kubeconfig", path, "--force"]);
