@@ -40,6 +40,16 @@ describe("PR checks (no credentials)", () => {
         expect(job.steps[0].with).toEqual({ "fetch-depth": 0 });
     });
 
+    test("plans each stack's rollout against the base branch's render and puts the plan into the job summary", () => {
+        const script = runs(job.steps);
+        const base = script.indexOf('--out "$GITHUB_WORKSPACE/out/base/infra"');
+        const head = script.indexOf("npm run render -- --stack infra --out out/head/infra $(against infra)");
+        expect(base).toBeGreaterThan(0);
+        expect(head).toBeGreaterThan(base);
+        expect(script).toContain('echo "--against out/base/$1"');
+        expect(script).toContain('cat "out/head/$stack/plan.md" >> "$GITHUB_STEP_SUMMARY"');
+    });
+
     test("renders the base branch and writes the diff to the job summary", () => {
         const script = runs(job.steps);
         expect(script).toContain('git worktree add ../base "origin/${BASE_REF}"');
