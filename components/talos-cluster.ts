@@ -165,11 +165,10 @@ export class TalosCluster extends pulumi.ComponentResource {
             { clientConfiguration, node: bootstrapNode, endpoint: bootstrapNode, timeouts: { create: timeouts.bootstrap } },
             {
                 ...talosChild,
-                // etcd must be bootstrapped exactly once, after every control plane has its config.
+                // etcd must be bootstrapped exactly once, after every control plane has its config. No
+                // input of Bootstrap replaces it, and its update only writes state, so later changes
+                // (and an import's empty inputs, README "Bootstrap is one-shot") are safe to take.
                 dependsOn: controlPlaneApplies,
-                // Bootstrapping is one-shot: re-running it on a live cluster retries AlreadyExists until
-                // the timeout, so later changes to these inputs must never replace it.
-                ignoreChanges: ["node", "endpoint", "clientConfiguration", "timeouts"],
             },
         );
 

@@ -95,7 +95,6 @@ describe.each(Object.entries(stacks))("stack %s", (stack, { hosts, ips }) => {
         expect(bootstraps).toHaveLength(1);
         const [bootstrap] = bootstraps;
         expect(bootstrap.inputs).toMatchObject({ node: ips[0], endpoint: ips[0], timeouts: { create: "15m" } });
-        expect(bootstrap.ignoreChanges).toEqual(["node", "endpoint", "clientConfiguration", "timeouts"]);
     });
 
     test("fetches the kubeconfig from the first control plane; the API gate gets it as a secret", () => {
