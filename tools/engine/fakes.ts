@@ -163,3 +163,35 @@ export function onePasswordItem(vault: string, title: string): Record<string, un
         sections: [{ id: "extra", label: "extra", fields: [{ id: "f1", label: "token", type: "CONCEALED", value: fake("token") }] }],
     };
 }
+
+/**
+ * What the 1Password provider returns for an Item it created: the id `vaults/<vault>/items/<uuid>`,
+ * the inputs read back, and ids for sections and fields. Sensitive values (notes, password, field
+ * values) come back secret, as the provider's schema marks them.
+ */
+export function onePasswordItemState(name: string, plain: Record<string, any>): { id: string; outputs: Record<string, unknown> } {
+    const uuid = digest("item", plain.vault, plain.title ?? name).slice(0, 26);
+    const sections = ((plain.sections ?? []) as Record<string, any>[]).map((s, i) => ({
+        id: s.id ?? digest(uuid, "section", i).slice(0, 26),
+        label: s.label,
+        fields: ((s.fields ?? []) as Record<string, any>[]).map((f, j) => ({
+            id: f.id ?? digest(uuid, "field", i, j).slice(0, 26),
+            label: f.label,
+            type: f.type ?? "STRING",
+            ...(f.purpose ? { purpose: f.purpose } : {}),
+            value: secretWire(f.value ?? ""),
+        })),
+    }));
+    return {
+        id: `vaults/${plain.vault}/items/${uuid}`,
+        outputs: {
+            uuid,
+            vault: plain.vault,
+            category: plain.category ?? "login",
+            title: plain.title ?? "",
+            ...(plain.noteValue !== undefined ? { noteValue: secretWire(plain.noteValue) } : {}),
+            ...(plain.password !== undefined ? { password: secretWire(plain.password) } : {}),
+            sections,
+        },
+    };
+}

@@ -1,4 +1,4 @@
-import { digest, fakePemText, kubeconfig, machineConfiguration, onePasswordItem, secretWire, talosconfig, talosSecrets } from "./fakes";
+import { digest, fakePemText, kubeconfig, machineConfiguration, onePasswordItem, onePasswordItemState, secretWire, talosconfig, talosSecrets } from "./fakes";
 import { unwrapSecrets } from "./recording";
 
 /**
@@ -18,6 +18,7 @@ const TALOS_RESOURCES = new Set([
 const OTHER_RESOURCES = new Set([
     "pulumi:providers:kubernetes",
     "pulumi:providers:onepassword",
+    "onepassword:index/item:Item",
     "pulumi:providers:talos",
     "tls:index/privateKey:PrivateKey",
     "tls:index/selfSignedCert:SelfSignedCert",
@@ -96,6 +97,8 @@ export function providerOutputs(call: ResourceCall): { id: string; outputs: Reco
                 },
             };
         }
+        case "onepassword:index/item:Item":
+            return onePasswordItemState(call.name, plain);
         case "tls:index/privateKey:PrivateKey":
             return {
                 id: digest(call.name, "key"),
