@@ -102,15 +102,20 @@ test("an unhealthy etcd member holds the gate shut before the first node: nothin
     expect(sim.events.filter(disruptive)).toEqual([]);
 }, 60_000);
 
-test("killed mid-upgrade, the next run resumes: finished nodes are not upgraded again and nothing stays cordoned", async () => {
+test.each([
+    ["mid-drain", "evict"],
+    ["mid-upgrade", "upgrade-requested"],
+    ["while the node reboots", "node-down"],
+])("killed %s, the next run resumes: finished nodes are not upgraded again and nothing stays cordoned", async (_when, op) => {
     const before = await start(0);
     const desired = withTalos(before, "v1.12.1");
-    const first = await runCli(sim, request(sim, "update", before.target, desired), (e) => e.op === "upgrade-requested" && e.node === "cp-2");
+    const first = await runCli(sim, request(sim, "update", before.target, desired), (e) => e.op === op && e.node === "cp-2");
     expect(first.killed).toBe(true);
     const second = await runCli(sim, request(sim, "update", before.target, desired));
     expect(second.stderr).not.toContain("rollout failed");
     expect(second.stderr).toContain("cp-1: already runs v1.12.1");
     expect(sim.nodes().every((n) => n.version === "v1.12.1")).toBe(true);
+    // cp-1 once; cp-2 once or (killed before its upgrade started) in the second run only.
     expect(trace(sim.events, ["upgrade-requested"])).toEqual(["cp-1 upgrade-requested", "cp-2 upgrade-requested", "cp-3 upgrade-requested"]);
     expect(overlaps(disruptionIntervals(sim.events))).toEqual([]);
     expect(cordonedAtEnd(sim)).toEqual([]);
@@ -122,4 +127,16 @@ test("the installed talosctl must be of the cluster's Talos minor", async () => 
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("rollout failed: talosctl v1.10.7 is installed, but this change needs talosctl 1.11 or 1.12.x");
     expect(sim.events.filter(disruptive)).toEqual([]);
+}, 60_000);
+
+test("workers go maxParallelWorkers at a time, after every control plane; control planes never overlap anything", async () => {
+    const before = await start(2);
+    const run = await runCli(sim, request(sim, "update", before.target, withTalos(before, "v1.12.1"), { maxParallelWorkers: 2 }));
+    expect(run.stderr).not.toContain("rollout failed");
+    const pairs = overlaps(disruptionIntervals(sim.events)).map((o) => [o[0].node, o[1].node].sort().join("+"));
+    expect(pairs).toEqual(["w-1+w-2"]);
+    const upgrades = trace(sim.events, ["upgrade-requested"]);
+    expect(upgrades.slice(0, 3)).toEqual(["cp-1 upgrade-requested", "cp-2 upgrade-requested", "cp-3 upgrade-requested"]);
+    expect(upgrades.slice(3).sort()).toEqual(["w-1 upgrade-requested", "w-2 upgrade-requested"]);
+    expect(cordonedAtEnd(sim)).toEqual([]);
 }, 60_000);
