@@ -7,10 +7,22 @@ import type { RawConfig } from "../../stacks/config/parse";
  * way the CLI does: `namespace:key` keys (a bare key gets the project namespace), scalars as
  * strings, structured values as JSON text. `secure:` values cannot be decrypted without the
  * stack's passphrase, so each becomes a clearly fake, deterministic placeholder and its key is
- * marked secret.
+ * marked secret. A file without a `config:` section is an error.
  */
 export function readStackFile(file: string, project: string): RawConfig {
-    return stackConfigFromYaml(fs.readFileSync(file, "utf8"), project);
+    const text = fs.readFileSync(file, "utf8");
+    // Without config: Pulumi reads no settings at all; say that rather than report every key missing.
+    const doc = YAML.parse(text) as Record<string, unknown> | null;
+    if (doc === null || typeof doc !== "object" || !("config" in doc)) {
+        // Keys Pulumi itself writes at the top level of a stack file are not misplaced settings.
+        const stray = doc !== null && typeof doc === "object" ? Object.keys(doc).filter((k) => !["encryptionsalt", "secretsprovider", "encryptedkey", "environment"].includes(k)) : [];
+        throw new Error(
+            stray.length > 0
+                ? `${file} has no config: section, so Pulumi would read none of its settings; indent ${stray.join(", ")} under a top-level config: key`
+                : `${file} has no config: section; stack settings go under a top-level config: key`,
+        );
+    }
+    return stackConfigFromYaml(text, project);
 }
 
 /** As `readStackFile`, from YAML text. */
