@@ -52,7 +52,8 @@ export type BondMode = "802.3ad" | "active-backup" | "balance-xor" | "balance-al
 
 export interface Bond {
     mode: BondMode;
-    lacpRate: "slow" | "fast";
+    /** LACP rate: set for 802.3ad only (Talos refuses it in every other mode). */
+    lacpRate?: "slow" | "fast";
     xmitHashPolicy: "layer2" | "layer2+3" | "layer3+4" | "encap2+3" | "encap3+4";
     miimon: number;
     mtu: number;

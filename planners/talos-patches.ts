@@ -86,7 +86,8 @@ export function nodePatch(network: Pick<Network, "bond" | "nodeCidr" | "gateway"
                             // The permanent address: a link's current MAC changes once it is enslaved.
                             deviceSelectors: node.links.map((l) => ({ permanentAddr: l.mac.toLowerCase() })),
                             mode: bond.mode,
-                            lacpRate: bond.lacpRate,
+                            // Talos refuses an LACP rate in any mode but 802.3ad.
+                            ...(bond.mode === "802.3ad" && bond.lacpRate !== undefined ? { lacpRate: bond.lacpRate } : {}),
                             xmitHashPolicy: bond.xmitHashPolicy,
                             miimon: bond.miimon,
                         },

@@ -1,13 +1,36 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
 import { ConfigError } from "../model";
 import { parseStackConfig } from "../stacks/config/parse";
 import { Recording } from "../tools/engine/recording";
 import { evaluate } from "../tools/engine/engine";
 import { offlineNetwork } from "../tools/engine/network";
 import { main } from "../stacks";
-import { fixtures } from "./fixtures";
+import { FIXTURES, fixtures } from "./fixtures";
 import { PROJECT, stackConfig, withKeys } from "./harness";
 
 const ctx = (stack: string) => ({ stack, project: PROJECT, organization: "organization" });
+
+/**
+ * A fixture may carry patch files (`patches:` maps a path under talos/ to its text): they are
+ * written to a fresh talos/ folder and checked with the stack config, in the same run.
+ */
+function parseFixture(kind: "valid" | "invalid", name: string, config: Parameters<typeof parseStackConfig>[0]) {
+    const doc = YAML.parse(fs.readFileSync(path.join(FIXTURES, kind, `${name}.yaml`), "utf8")) as { patches?: Record<string, string> };
+    if (doc.patches === undefined) return parseStackConfig(config, ctx("fixture"));
+    const root = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fixture-")), "talos");
+    try {
+        for (const [rel, text] of Object.entries(doc.patches)) {
+            fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+            fs.writeFileSync(path.join(root, rel), text);
+        }
+        return parseStackConfig(config, ctx("fixture"), {}, { patchRoot: root });
+    } finally {
+        fs.rmSync(path.dirname(root), { recursive: true, force: true });
+    }
+}
 
 describe("valid stack configurations", () => {
     test.each(["infra", "apps"])("the committed Pulumi.%s.yaml parses", (stack) => {
@@ -16,7 +39,7 @@ describe("valid stack configurations", () => {
     });
 
     test.each(fixtures("valid").map((f) => [f.name, f] as const))("fixture %s parses", (_name, fixture) => {
-        expect(() => parseStackConfig(fixture.config, ctx(fixture.name))).not.toThrow();
+        expect(() => parseFixture("valid", fixture.name, fixture.config)).not.toThrow();
     });
 });
 
@@ -31,7 +54,7 @@ describe("invalid stack configurations", () => {
     test.each(invalid.map((f) => [f.name, f] as const))("%s is rejected with its message", (_name, fixture) => {
         let error: unknown;
         try {
-            parseStackConfig(fixture.config, ctx("fixture"));
+            parseFixture("invalid", fixture.name, fixture.config);
         } catch (e) {
             error = e;
         }

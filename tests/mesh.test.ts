@@ -133,18 +133,18 @@ describe("cross-cluster invariants, checked before anything is created", () => {
 
     test("overlapping pod CIDRs", async () => {
         expect(await rejects(network({ podCidr: "10.244.0.0/16" }))).toContain(
-            `platform:network.podCidr = 10.244.0.0/16: overlaps the podCidr of stack ${INFRA} (10.244.0.0/16); meshed clusters route each other's pods and services, so their CIDRs must be disjoint`,
+            `platform:network.podCidr = "10.244.0.0/16": overlaps the podCidr of stack ${INFRA} (10.244.0.0/16); meshed clusters route each other's pods and services, so their CIDRs must be disjoint`,
         );
     });
 
     test("overlapping service CIDRs", async () => {
-        expect(await rejects(network({ serviceCidr: "10.245.128.0/17" }))).toContain(`platform:network.serviceCidr = 10.245.128.0/17: overlaps the serviceCidr of stack ${INFRA} (10.245.0.0/16)`);
+        expect(await rejects(network({ serviceCidr: "10.245.128.0/17" }))).toContain(`platform:network.serviceCidr = "10.245.128.0/17": overlaps the serviceCidr of stack ${INFRA} (10.245.0.0/16)`);
     });
 
     test("a node address used by both clusters", async () => {
         const nodes = appsKey("platform:nodes");
         nodes[2].ip = "10.25.11.13";
-        expect(await rejects({ "platform:nodes": nodes })).toContain(`platform:nodes = 10.25.11.13: is also a node address of stack ${INFRA}; a node belongs to one cluster`);
+        expect(await rejects({ "platform:nodes": nodes })).toContain(`platform:nodes = "10.25.11.13": is also a node address of stack ${INFRA}; a node belongs to one cluster`);
     });
 
     test("equal cluster ids", async () => {
@@ -152,7 +152,7 @@ describe("cross-cluster invariants, checked before anything is created", () => {
     });
 
     test("equal cluster names", async () => {
-        expect(await rejects({}, { cluster: { name: "apps", id: 1 } })).toContain(`platform:cluster.name = apps: equals the cluster name of stack ${INFRA}; meshed clusters need different names`);
+        expect(await rejects({}, { cluster: { name: "apps", id: 1 } })).toContain(`platform:cluster.name = "apps": equals the cluster name of stack ${INFRA}; meshed clusters need different names`);
     });
 
     test("overlapping LB pools", async () => {
@@ -176,7 +176,7 @@ describe("cross-cluster invariants, checked before anything is created", () => {
 
     test("infra does not declare apps, or declares it differently", async () => {
         expect(await rejects({}, { meshPeers: [] })).toContain(
-            `platform:cluster.name = apps: is not among the mesh peers stack ${INFRA} declares (none); add {"name":"apps","id":2,"ip":"10.25.11.120","port":2379} to its platform:clustermesh.peers and run pulumi up there first`,
+            `platform:cluster.name = "apps": is not among the mesh peers stack ${INFRA} declares (none); add {"name":"apps","id":2,"ip":"10.25.11.120","port":2379} to its platform:clustermesh.peers and run pulumi up there first`,
         );
         expect(await rejects({}, { meshPeers: [{ name: "apps", id: 2, ip: "10.25.11.121", port: 2379 }] })).toContain(
             `stack ${INFRA} declares this cluster as {"name":"apps","id":2,"ip":"10.25.11.121","port":2379}; make the two agree`,
@@ -190,18 +190,18 @@ describe("cross-cluster invariants, checked before anything is created", () => {
     });
 
     test("different routing modes", async () => {
-        expect(await rejects(cilium({ routingMode: "tunnel" }))).toContain(`platform:cilium.routingMode = tunnel: differs from native in stack ${INFRA}; meshed clusters must use the same datapath mode`);
+        expect(await rejects(cilium({ routingMode: "tunnel" }))).toContain(`platform:cilium.routingMode = "tunnel": differs from native in stack ${INFRA}; meshed clusters must use the same datapath mode`);
     });
 
     test("a native-routing CIDR that misses the other cluster's pods", async () => {
         expect(await rejects(cilium({ nativeRoutingCidr: "10.246.0.0/16" }))).toContain(
-            `platform:cilium.nativeRoutingCidr = 10.246.0.0/16: does not cover stack ${INFRA}'s pod CIDR 10.244.0.0/16; in native routing it must span the pod CIDRs of every meshed cluster`,
+            `platform:cilium.nativeRoutingCidr = "10.246.0.0/16": does not cover stack ${INFRA}'s pod CIDR 10.244.0.0/16; in native routing it must span the pod CIDRs of every meshed cluster`,
         );
         expect(await rejects({}, infraMesh({ nativeRoutingCidr: "10.244.0.0/16" }))).toContain(`stack ${INFRA} routes 10.244.0.0/16 natively, which misses this cluster's pod CIDR 10.246.0.0/16; fix it there`);
     });
 
     test("different authentication modes", async () => {
-        expect(await rejects(clustermesh({ authMode: "legacy" }))).toContain(`platform:clustermesh.authMode = legacy: differs from cluster in stack ${INFRA}; both sides must authenticate the same way`);
+        expect(await rejects(clustermesh({ authMode: "legacy" }))).toContain(`platform:clustermesh.authMode = "legacy": differs from cluster in stack ${INFRA}; both sides must authenticate the same way`);
     });
 });
 

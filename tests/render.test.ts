@@ -141,7 +141,7 @@ describe("the command line", () => {
         fs.writeFileSync(bad, fs.readFileSync(path.join(ROOT, "Pulumi.infra.yaml"), "utf8").replace("id: 1\n", "id: 300\n"));
         const res = await run(["--stack", "infra", "--config", bad, "--out", path.join(dir, "bad")]);
         expect(res.code).toBe(1);
-        expect(res.stderr).toBe('render failed: Invalid configuration for stack "infra" (1 problem):\n  - platform:cluster.id = 300: must be between 1 and 255\n');
+        expect(res.stderr).toBe('render failed: Invalid configuration for stack "infra" (1 problem):\n  - platform:cluster.id = 300: must be between 1 and 255: the Cilium cluster id; pick one that no other cluster of the mesh uses\n');
         expect(fs.existsSync(path.join(dir, "bad"))).toBe(false);
     }, 60_000);
 

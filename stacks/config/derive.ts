@@ -1,12 +1,12 @@
-import { CLUSTERMESH_PORT, KUBEPRISM_PORT, type PlatformConfig, type StackContext } from "../../model";
-import { crdBundles, resolveCharts } from "../../planners/charts";
+import { CLUSTERMESH_PORT, KUBEPRISM_PORT, type Bond, type ChartCatalog, type PlatformConfig, type StackContext } from "../../model";
+import { CHARTS, crdBundles, isChartKey, resolveCharts } from "../../planners/charts";
 import { nthIp } from "../../planners/ipv4";
 import type { PlatformInput } from "./schema";
 
 /** Fills in defaults and derived values. `input` has passed the schema and the cross-field checks. */
 export function derivePlatform(input: PlatformInput, ctx: StackContext, onepasswordUrl: string): PlatformConfig {
     const controlPlanes = input.nodes.filter((n) => n.role === "controlplane");
-    const charts = resolveCharts(input.charts);
+    const charts = chartCatalog(input.charts);
     const talosParts = input.versions.talos.replace(/^v/, "").split(".");
     return {
         stack: ctx,
@@ -17,6 +17,7 @@ export function derivePlatform(input: PlatformInput, ctx: StackContext, onepassw
         crdBundles: crdBundles(charts),
         network: {
             ...input.network,
+            bond: bondSettings(input.network.bond),
             nameservers: input.network.nameservers ?? [input.network.gateway],
             coreDnsIp: nthIp(input.network.serviceCidr, 10),
         },
@@ -55,6 +56,27 @@ export function derivePlatform(input: PlatformInput, ctx: StackContext, onepassw
         addons: input.addons,
         clusterSettings: input.clusterSettings,
     };
+}
+
+/**
+ * The pinned charts with the stack's overrides. An OCI chart's `repo` override is its full oci://
+ * reference and replaces the pinned one (an OCI chart has no repository); a classic chart's
+ * replaces its repository. checks.ts has refused every other mix.
+ */
+function chartCatalog(overrides: PlatformInput["charts"]): ChartCatalog {
+    const isOci = (key: string) => isChartKey(key) && CHARTS[key].chart.startsWith("oci://");
+    const classic = Object.fromEntries(Object.entries(overrides).map(([k, o]) => [k, isOci(k) ? { version: o.version } : o]));
+    const charts = resolveCharts(classic);
+    for (const [key, o] of Object.entries(overrides)) {
+        if (isChartKey(key) && isOci(key) && o.repo !== undefined) charts[key] = { ...charts[key], chart: o.repo };
+    }
+    return charts;
+}
+
+/** The bond as Talos takes it: an LACP rate (default fast) in 802.3ad mode only. */
+function bondSettings(bond: PlatformInput["network"]["bond"]): Bond {
+    const { lacpRate, ...rest } = bond;
+    return rest.mode === "802.3ad" ? { ...rest, lacpRate: lacpRate ?? "fast" } : rest;
 }
 
 /**

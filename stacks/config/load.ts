@@ -1,10 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { StackContext } from "../../model";
+import { TALOS_PATCH_ROOT } from "../user-patches";
 import { parseStackConfig, type ParsedConfig } from "./parse";
 
 /**
- * Reads this stack's Pulumi configuration, once, and parses it. The only place in the program
- * that touches `pulumi.Config`/the runtime config; everything downstream gets typed objects.
+ * Reads this stack's Pulumi configuration, once, and parses it together with the cluster's patch
+ * files under talos/ (one list of problems for both). The only place in the program that touches
+ * `pulumi.Config`/the runtime config; everything downstream gets typed objects.
  */
 export function loadStackConfig(): ParsedConfig {
     const values = pulumi.runtime.allConfig();
@@ -13,7 +15,7 @@ export function loadStackConfig(): ParsedConfig {
         project: pulumi.getProject(),
         organization: pulumi.getOrganization(),
     };
-    return parseStackConfig({ values, secretKeys: Object.keys(values).filter(isSecretKey) }, ctx, { OP_CONNECT_TOKEN: process.env.OP_CONNECT_TOKEN });
+    return parseStackConfig({ values, secretKeys: Object.keys(values).filter(isSecretKey) }, ctx, { OP_CONNECT_TOKEN: process.env.OP_CONNECT_TOKEN }, { patchRoot: TALOS_PATCH_ROOT });
 }
 
 /** The runtime marks secret config keys; the SDK exposes the check only internally. */

@@ -10,14 +10,39 @@ import type { PlatformInput } from "./schema";
 
 const P = "platform:";
 
-/** The declared peers against this cluster's own identity, pool and nodes. */
-export function checkMeshPeers(cfg: Pick<PlatformInput, "cluster" | "cilium" | "clustermesh" | "nodes">, problems: Problems): void {
+/** A peer entry that points at this cluster's own ClusterMesh endpoint describes this cluster itself. */
+const isSelf = (cfg: Pick<PlatformInput, "clustermesh">, peer: { ip: string }) => peer.ip === cfg.clustermesh.ip;
+
+/**
+ * This cluster's name and id against the declared peers. A peer entry with another endpoint
+ * describes another cluster, whose stack owns its name and id: a clash then most likely means this
+ * stack's platform:cluster was copied from it, so that is the key named (the message says how to
+ * tell). An entry with this cluster's own endpoint is this cluster listed as its own peer.
+ */
+export function checkMeshIdentity(cfg: Pick<PlatformInput, "cluster" | "clustermesh">, problems: Problems): void {
+    cfg.clustermesh.peers.forEach((peer, i) => {
+        const at = `${P}clustermesh.peers[${i}]`;
+        if (isSelf(cfg, peer)) {
+            if (peer.name === cfg.cluster.name || peer.id === cfg.cluster.id) {
+                problems.add(at, peer, `describes this cluster itself (its ${P}clustermesh.ip and its own name or id); list only the other clusters`);
+            } else {
+                problems.add(`${at}.ip`, peer.ip, `is this cluster's own ${P}clustermesh.ip; give the peer's ClusterMesh API address`);
+            }
+            return;
+        }
+        const fix = (key: string) =>
+            `meshed clusters need different ${key}s: if this stack file was copied from ${peer.name}'s, give this cluster its own ${key}; if the peer entry is the wrong one, set ${at}.${key} to the ${key} in that cluster's own stack (${P}cluster.${key})`;
+        if (peer.name === cfg.cluster.name) problems.add(`${P}cluster.name`, cfg.cluster.name, `is also the name of mesh peer ${at} (endpoint ${peer.ip}); ${fix("name")}`);
+        if (peer.id === cfg.cluster.id) problems.add(`${P}cluster.id`, cfg.cluster.id, `is also the id of mesh peer ${at} (${peer.name}); ${fix("id")}`);
+    });
+}
+
+/** The declared peers among themselves. */
+export function checkMeshPeers(cfg: Pick<PlatformInput, "clustermesh">, problems: Problems): void {
     const names = new Set<string>();
     const ids = new Set<number>();
     cfg.clustermesh.peers.forEach((peer, i) => {
         const at = `${P}clustermesh.peers[${i}]`;
-        if (peer.name === cfg.cluster.name) problems.add(`${at}.name`, peer.name, `is this cluster's own name (${P}cluster.name); list only the other clusters`);
-        if (peer.id === cfg.cluster.id) problems.add(`${at}.id`, peer.id, `is this cluster's own id (${P}cluster.id); every meshed cluster needs a unique id`);
         if (names.has(peer.name)) problems.add(`${at}.name`, peer.name, "is listed twice");
         if (ids.has(peer.id)) problems.add(`${at}.id`, peer.id, "is used by another peer");
         names.add(peer.name);
@@ -25,16 +50,40 @@ export function checkMeshPeers(cfg: Pick<PlatformInput, "cluster" | "cilium" | "
         if (peer.id > cfg.clustermesh.maxConnectedClusters) {
             problems.add(`${at}.id`, peer.id, `exceeds ${P}clustermesh.maxConnectedClusters ${cfg.clustermesh.maxConnectedClusters}`);
         }
-        if (peer.ip === cfg.clustermesh.ip) problems.add(`${at}.ip`, peer.ip, `is this cluster's own ${P}clustermesh.ip`);
-        const { start, stop } = cfg.cilium.lbPool;
-        const n = ipToInt(peer.ip);
-        if (ipToInt(start) <= n && n <= ipToInt(stop)) {
-            problems.add(`${at}.ip`, peer.ip, `is inside this cluster's ${P}cilium.lbPool ${start}-${stop}; each cluster announces only its own pool`);
-        }
-        if (cfg.nodes.some((node) => node.ip === peer.ip)) problems.add(`${at}.ip`, peer.ip, "is one of this cluster's node addresses");
     });
     if (cfg.clustermesh.caStack !== undefined && cfg.clustermesh.peers.length === 0) {
         problems.add(`${P}clustermesh.caStack`, cfg.clustermesh.caStack, `is set but ${P}clustermesh.peers is empty; declare the cluster you mesh with`);
+    }
+}
+
+/** Peer endpoints against this cluster's LB pool. */
+export function checkPeersAgainstPool(cfg: Pick<PlatformInput, "cilium" | "clustermesh">, problems: Problems): void {
+    const { start, stop } = cfg.cilium.lbPool;
+    cfg.clustermesh.peers.forEach((peer, i) => {
+        const n = ipToInt(peer.ip);
+        if (!isSelf(cfg, peer) && ipToInt(start) <= n && n <= ipToInt(stop)) {
+            problems.add(`${P}clustermesh.peers[${i}].ip`, peer.ip, `is inside this cluster's ${P}cilium.lbPool ${start}-${stop}; each cluster announces only its own pool`);
+        }
+    });
+}
+
+/** Peer endpoints against this cluster's node addresses. */
+export function checkPeerAddresses(cfg: Pick<PlatformInput, "nodes" | "clustermesh">, problems: Problems): void {
+    cfg.clustermesh.peers.forEach((peer, i) => {
+        if (cfg.nodes.some((node) => node.ip === peer.ip)) problems.add(`${P}clustermesh.peers[${i}].ip`, peer.ip, "is one of this cluster's node addresses");
+    });
+}
+
+/** The BGP peer is a router: not a node of this cluster, nor an address it announces. */
+export function checkBgp(cfg: Pick<PlatformInput, "bgp" | "nodes" | "cilium" | "clustermesh">, problems: Problems): void {
+    const at = `${P}bgp.peerAddress`;
+    const peer = cfg.bgp.peerAddress;
+    const node = cfg.nodes.findIndex((n) => n.ip === peer);
+    if (node >= 0) problems.add(at, peer, `is ${P}nodes[${node}].ip; BGP peers with the router, not with a node of this cluster`);
+    const { start, stop } = cfg.cilium.lbPool;
+    if (peer === cfg.clustermesh.ip) problems.add(at, peer, `is ${P}clustermesh.ip, an address this cluster announces; give the router's address`);
+    else if (ipToInt(start) <= ipToInt(peer) && ipToInt(peer) <= ipToInt(stop)) {
+        problems.add(at, peer, `is inside ${P}cilium.lbPool ${start}-${stop}, addresses this cluster announces; give the router's address`);
     }
 }
 

@@ -1,5 +1,11 @@
 import { z } from "zod";
 import { FLUX_VERSION } from "../../planners/charts";
+import { hasUrlCredentials } from "../../model";
+import { Cidr, ClusterName, DnsName, ExactVersion, GoDuration, intAtLeast, intBetween, Ipv4, Port, RelativePath, URL_CREDENTIALS, UrlWithout } from "./fields";
+import { NetworkSchema, NodeSchema } from "./schema-network";
+
+export { ExactVersion } from "./fields";
+export { BondSchema, DiskSelectorSchema, LinkSchema, NetworkSchema, NodeSchema, VlanSchema } from "./schema-network";
 
 /**
  * The shape of one stack's configuration (`Pulumi.<stack>.yaml`, namespace `platform:`), as strict zod
@@ -8,48 +14,12 @@ import { FLUX_VERSION } from "../../planners/charts";
  * duplicates) live in `checks.ts` so that all problems can be reported together.
  */
 
-const Ipv4 = z.ipv4({ error: "must be an IPv4 address such as 10.25.11.11" });
-const Cidr = z.cidrv4({ error: "must be an IPv4 CIDR such as 10.244.0.0/16" });
-const Port = z.int().min(1).max(65535);
-
-/** An exact version pin: 1.2.3 or v1.2.3 (optionally with a pre-release suffix); never a range. */
-export const ExactVersion = z
-    .string()
-    .regex(/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, {
-        error: "must be an exact version such as 1.18.3 or v1.19.1 (no ranges, wildcards or 'latest')",
-    });
-
-/** An RFC 1123 label, as used for hostnames and Kubernetes node names. */
-const Hostname = z
-    .string()
-    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, {
-        error: "must be a lowercase RFC 1123 label (a-z, 0-9, '-'; at most 63 characters)",
-    });
-
-/** A DNS name such as infra-k8s.monosense.io. */
-const DnsName = z
-    .string()
-    .regex(/^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/, {
-        error: "must be a lowercase DNS name such as infra-k8s.example.com",
-    });
-
-/** A Cilium cluster name: at most 32 characters of [a-z0-9-], starting and ending alphanumeric. */
-const ClusterName = z
-    .string()
-    .regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, {
-        error: "must be a valid Cilium cluster name (lowercase a-z, 0-9 and '-', at most 32 characters, alphanumeric at both ends)",
-    })
-    .refine((n) => n !== "default", { error: "must not be 'default' (Cilium reserves it)" });
-
-const Mac = z.mac({ delimiter: ":", error: "must be a MAC address such as f8:f2:1e:20:57:a0" });
-
-/** A Go duration as Talos and its provider take it, e.g. 10m, 720h, 1h30m. */
-const GoDuration = z.string().regex(/^(\d+(ns|us|µs|ms|s|m|h))+$/, { error: "must be a duration such as 10m or 720h" });
+const ASN = "a BGP AS number (private ranges: 64512-65534 and 4200000000-4294967294)";
 
 export const ClusterSchema = z
     .object({
         name: ClusterName,
-        id: z.int().min(1, { error: "must be between 1 and 255" }).max(255, { error: "must be between 1 and 255" }),
+        id: intBetween(1, 255, "the Cilium cluster id; pick one that no other cluster of the mesh uses"),
         apiHost: DnsName,
         apiPort: Port.default(6443),
     })
@@ -68,81 +38,18 @@ export const VersionsSchema = z
 export const ChartOverrideSchema = z
     .object({
         version: ExactVersion.optional(),
-        repo: z.string().regex(/^(https:\/\/|oci:\/\/)\S+$/, { error: "must be an https:// or oci:// URL" }).optional(),
-    })
-    .strict();
-
-export const BondSchema = z
-    .object({
-        mode: z.enum(["802.3ad", "active-backup", "balance-xor", "balance-alb", "balance-tlb"]).default("802.3ad"),
-        lacpRate: z.enum(["slow", "fast"]).default("fast"),
-        xmitHashPolicy: z.enum(["layer2", "layer2+3", "layer3+4", "encap2+3", "encap3+4"]).default("layer3+4"),
-        miimon: z.int().min(0).default(100),
-        mtu: z.int().min(1280).max(9216).default(9000),
-    })
-    .strict();
-
-export const VlanSchema = z
-    .object({
-        id: z.int().min(1, { error: "must be a VLAN id between 1 and 4094" }).max(4094, { error: "must be a VLAN id between 1 and 4094" }),
-        mtu: z.int().min(1280).max(9216).default(1500),
-    })
-    .strict();
-
-export const NetworkSchema = z
-    .object({
-        nodeCidr: Cidr,
-        gateway: Ipv4,
-        nameservers: z.array(Ipv4).min(1).optional(),
-        podCidr: Cidr,
-        serviceCidr: Cidr,
-        bond: BondSchema.default(BondSchema.parse({})),
-        vlans: z.array(VlanSchema).default([]),
-        /** ethtool ring sizes applied to every bond member (Talos EthernetConfig). */
-        rings: z.object({ rx: z.int().min(1), tx: z.int().min(1) }).strict().optional(),
-    })
-    .strict();
-
-export const DiskSelectorSchema = z
-    .object({
-        size: z.string().optional(),
-        name: z.string().optional(),
-        model: z.string().optional(),
-        serial: z.string().optional(),
-        modalias: z.string().optional(),
-        uuid: z.string().optional(),
-        wwid: z.string().optional(),
-        type: z.enum(["ssd", "hdd", "nvme", "sd"]).optional(),
-        busPath: z.string().optional(),
-    })
-    .strict()
-    .refine((s) => Object.keys(s).length > 0, { error: "must set at least one selector field" });
-
-export const LinkSchema = z
-    .object({
-        /** Kernel link name (for the EthernetConfig document), e.g. enp1s0f0np0. */
-        name: z.string().regex(/^[a-zA-Z0-9_.-]{1,15}$/, { error: "must be a Linux link name such as enp1s0f0np0" }),
-        /** Permanent MAC address; selects the link as a bond member. */
-        mac: Mac,
-    })
-    .strict();
-
-export const NodeSchema = z
-    .object({
-        hostname: Hostname,
-        ip: Ipv4,
-        role: z.enum(["controlplane", "worker"]),
-        installDisk: z.string().regex(/^\/dev\/\S+$/, { error: "must be a device path such as /dev/nvme0n1" }).optional(),
-        installDiskSelector: DiskSelectorSchema.optional(),
-        /** The physical links bonded into bond0. */
-        links: z.array(LinkSchema).min(1, { error: "must list at least one bond member link" }),
+        /**
+         * A classic chart's Helm repository (https://), or an OCI chart's full reference (oci://...,
+         * ending in the chart name), which replaces the pinned one. checks.ts refuses the other mixes.
+         */
+        repo: UrlWithout(["https", "oci"], "must be an https:// Helm repository or an oci:// chart reference").optional(),
     })
     .strict();
 
 export const RolloutSchema = z
     .object({
-        maxParallelWorkers: z.int().min(1).max(10).default(1),
-        snapshotDir: z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, { error: "must be a folder relative to the project, such as snapshots" }).default("snapshots"),
+        maxParallelWorkers: intBetween(1, 10, "how many workers may be disrupted at the same time").default(1),
+        snapshotDir: RelativePath("snapshots (a folder relative to the project)").default("snapshots"),
         timeouts: z
             .object({
                 health: GoDuration.default("10m"),
@@ -212,7 +119,7 @@ export const CiliumSchema = z
 export const PeerSchema = z
     .object({
         name: ClusterName,
-        id: z.int().min(1).max(511),
+        id: intBetween(1, 511, "the peer's platform:cluster.id in its own stack"),
         ip: Ipv4,
         port: Port.default(2379),
     })
@@ -222,7 +129,7 @@ export const ClusterMeshSchema = z
     .object({
         /** LoadBalancer IP of this cluster's clustermesh-apiserver (pinned with lbipam.cilium.io/ips). */
         ip: Ipv4,
-        maxConnectedClusters: z.union([z.literal(255), z.literal(511)]).default(255),
+        maxConnectedClusters: z.union([z.literal(255), z.literal(511)], { error: "must be 255 or 511 (equal in every meshed cluster)" }).default(255),
         authMode: z.enum(["legacy", "migration", "cluster"]).default("cluster"),
         peers: z.array(PeerSchema).default([]),
         /**
@@ -235,8 +142,8 @@ export const ClusterMeshSchema = z
 
 export const BgpSchema = z
     .object({
-        localAsn: z.int().min(1).max(4294967295),
-        peerAsn: z.int().min(1).max(4294967295),
+        localAsn: intBetween(1, 4294967295, ASN),
+        peerAsn: intBetween(1, 4294967295, ASN),
         peerAddress: Ipv4,
     })
     .strict();
@@ -252,10 +159,15 @@ export const ItemFieldSchema = z
 
 export const GitOpsSchema = z
     .object({
-        url: z.string().regex(/^(https:\/\/|ssh:\/\/)\S+$/, { error: "must be an https:// or ssh:// Git URL" }),
-        branch: z.string().regex(/^[A-Za-z0-9._\/-]+$/, { error: "must be a branch name such as main" }).default("main"),
+        url: UrlWithout(["https", "ssh"], "must be an https:// or ssh:// Git URL"),
+        /** A branch name; the FluxInstance syncs refs/heads/<branch>. */
+        branch: z
+            .string()
+            .regex(/^[A-Za-z0-9._\/-]+$/, { error: "must be a branch name such as main" })
+            .refine((b) => !b.startsWith("refs/"), { error: "must be a branch name such as main, not a full ref: the program adds refs/heads/ itself (refs/heads/main would become refs/heads/refs/heads/main)" })
+            .default("main"),
         /** Defaults to kubernetes/clusters/<cluster name>. */
-        path: z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, { error: "must be a relative path such as kubernetes/clusters/infra" }).optional(),
+        path: RelativePath("kubernetes/clusters/infra").optional(),
         /** HTTPS credentials for a private repository; unset for a public one. */
         credentials: z
             .object({
@@ -270,9 +182,9 @@ export const GitOpsSchema = z
 export const OnePasswordSchema = z
     .object({
         /** Connect URL used from inside the cluster; defaults to `onepassword:url`. */
-        connectHost: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+        connectHost: UrlWithout(["http", "https"], "must be an http(s) URL such as http://onepassword-connect.external-secrets.svc:8080").optional(),
         /** Vault name → priority for the ClusterSecretStore. */
-        vaults: z.record(z.string().min(1), z.int().min(1)).refine((v) => Object.keys(v).length > 0, { error: "must list at least one vault" }),
+        vaults: z.record(z.string().min(1), intAtLeast(1, "the vault's priority in the store (1 is tried first)")).refine((v) => Object.keys(v).length > 0, { error: "must list at least one vault" }),
         /** The Connect token external-secrets uses in-cluster. */
         connectToken: ItemFieldSchema,
     })
@@ -287,7 +199,8 @@ export const AddonsSchema = z
 /** Extra `cluster-settings` keys for Flux substitution (UPPER_SNAKE_CASE → string). */
 export const ClusterSettingsSchema = z.record(
     z.string().regex(/^[A-Z][A-Z0-9_]*$/, { error: "keys must be UPPER_SNAKE_CASE" }),
-    z.string(),
+    // The ConfigMap is plain text in the cluster and in Git-visible renders: no URL credentials.
+    z.string().refine((v) => !hasUrlCredentials(v), { error: URL_CREDENTIALS }),
 );
 
 /** Every `platform:` key a stack file may set, with its schema. */
@@ -311,4 +224,4 @@ export const PlatformSchema = z.object(PlatformKeys).strict();
 
 /** The parsed, defaulted `platform:` configuration of one stack. */
 export type PlatformInput = z.infer<typeof PlatformSchema>;
-export type NodeInput = z.infer<typeof NodeSchema>;
+export type { NodeInput } from "./schema-network";
