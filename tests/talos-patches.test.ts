@@ -244,6 +244,8 @@ describe("user patch files (talos/<cluster>/)", () => {
     test("everything else may be patched: other interfaces and links, files, sysctls, labels", () => {
         write("infra/all/10-ok.yaml", "machine:\n  sysctls: {vm.max_map_count: '262144'}\n  nodeLabels: {rack: r1}\n  files: [{op: create, path: /var/etc/x, content: x, permissions: 0o644}]\n  network:\n    interfaces: [{interface: eno3, addresses: [10.30.0.11/24]}]\n  certSANs: [infra.example.com]\n");
         write("infra/all/20-eth.yaml", "apiVersion: v1alpha1\nkind: EthernetConfig\nname: eno3\nrings: {rx: 256}\n");
+        // talos/README.md's example of removing a section.
+        write("infra/controlplane/10-admission.yaml", "cluster:\n  apiServer:\n    admissionControl:\n      $patch: delete\n");
         expect(problemLines()).toEqual([]);
     });
 
