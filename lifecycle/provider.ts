@@ -77,8 +77,9 @@ export async function check(olds: Partial<RolloutInputs>, news: RolloutInputs) {
 }
 
 export async function diff(_id: string, olds: RolloutOutputs, news: RolloutInputs) {
-    // Credentials and the checkout's location change without touching any node.
-    const changes = !same(olds.achieved, news.desired) || !same(olds.policy, news.policy) || olds.protocol !== news.protocol;
+    // A renewed talosconfig is an update too (it only rewrites state, touching no node), so that a
+    // later destroy reads a valid certificate from state. The checkout's location is no change.
+    const changes = !same(olds.achieved, news.desired) || !same(olds.policy, news.policy) || olds.protocol !== news.protocol || olds.talosconfig !== news.talosconfig;
     return { changes };
 }
 

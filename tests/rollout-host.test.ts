@@ -78,12 +78,17 @@ test("preview: check shows the plan as lines; a skipped minor fails check with t
     expect(refused.result.failures[0].reason).toContain("v1.11.6 → v1.13.9 skips a Talos minor");
 }, 60_000);
 
-test("diff ignores credentials and the checkout's location; update rolls the upgrade and records it as achieved", async () => {
+test("diff: the checkout's location is no change, a renewed talosconfig only rewrites state; update rolls the upgrade and records it as achieved", async () => {
     const before = currentTarget(sim, "1.34.1");
     // State written from a checkout that has since moved; the program now runs from ROOT.
     const olds = { ...inputs(before), achieved: before.target, projectDir: "/old/checkout" };
+    expect((await call("diff", ["sim", olds, inputs(before)])).result).toEqual({ changes: false });
+    // A renewed talosconfig updates state (touching no node), so destroy later reads a valid one.
     const renewed = { ...inputs(before), talosconfig: "renewed" };
-    expect((await call("diff", ["sim", olds, renewed])).result).toEqual({ changes: false });
+    expect((await call("diff", ["sim", olds, renewed])).result).toEqual({ changes: true });
+    const recorded = await call("update", ["sim", olds, renewed]);
+    expect(recorded.result.outs.talosconfig).toBe("renewed");
+    expect(sim.events.filter((e) => e.source === "talosctl")).toEqual([]);
     const news = inputs(withTalos(before, "v1.12.11"));
     expect((await call("diff", ["sim", olds, news])).result).toEqual({ changes: true });
 
