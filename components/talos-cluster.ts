@@ -7,6 +7,9 @@ import { copyMachineSecrets } from "../planners/secrets-bundle";
 import { installerImage, nodePatches, schematicYaml, type PatchInputs, type UserPatches } from "../planners/talos-patches";
 import { talosRelease } from "../planners/versions";
 import * as talos from "../talos/provider";
+import type { MachineSecrets } from "../talos/provider/types";
+import { AdminCredentials } from "./admin-credentials";
+import { EtcdRecovery } from "./etcd-recovery";
 import { ApiReady } from "./gates";
 import { Rollout } from "./rollout";
 
@@ -23,6 +26,8 @@ export interface TalosClusterArgs {
     patches: PatchInputs;
     /** The user's patch files for this cluster (read by the stack, see talos/README.md). */
     userPatches: UserPatches;
+    /** A secrets.yaml to import the machine secrets from instead of generating them (a lost stack re-created). */
+    secretsImportFile?: string;
 }
 
 /**
@@ -40,8 +45,12 @@ export class TalosCluster extends pulumi.ComponentResource {
     public readonly apiReady: ApiReady;
     /** Kubernetes provider for this cluster; usable only once the API gate has passed. */
     public readonly provider: k8s.Provider;
-    /** The etcd bootstrap; in-cluster objects use it as their `deletedWith` anchor. */
-    public readonly bootstrap: talos.machine.Bootstrap;
+    /** The etcd bootstrap (or its recovery from a snapshot); in-cluster objects use it as their `deletedWith` anchor. */
+    public readonly bootstrap: pulumi.CustomResource;
+    /** The cluster's machine secrets (secret), for the 1Password backup. */
+    public readonly machineSecrets: pulumi.Output<MachineSecrets>;
+    /** When the admin client certificates expire (ISO 8601). */
+    public readonly certificateExpiry: pulumi.Output<{ talosconfig: string; kubeconfig: string }>;
     /** Day-2 changes to the nodes (upgrades, reboots, joins, removals). */
     public readonly rollout: Rollout;
     /** Installer image every node installs. */
@@ -64,19 +73,16 @@ export class TalosCluster extends pulumi.ComponentResource {
         // The cluster PKI. Losing it means losing control of the running cluster, so: protected
         // (`pulumi destroy` refuses; rebuild drills use --exclude-protected), and a changed
         // talosVersion is ignored because lowering it would make the provider replace the PKI.
+        // Re-creating a lost stack imports them from the 1Password backup instead (README, "The PKI").
         const secrets = new talos.machine.Secrets(
             `${name}-secrets`,
             { talosVersion: args.versions.talosContract },
-            { ...talosChild, protect: true, ignoreChanges: ["talosVersion"] },
+            { ...talosChild, protect: true, ignoreChanges: ["talosVersion"], ...(args.secretsImportFile ? { import: args.secretsImportFile } : {}) },
         );
         // Rebuilt field by field: passing the provider's nested object straight through has failed to
         // marshal (pulumiverse/pulumi-talos#80, #103, #200).
         const machineSecrets = secrets.machineSecrets.apply(copyMachineSecrets);
-        const clientConfiguration = secrets.clientConfiguration.apply((c) => ({
-            caCertificate: c.caCertificate,
-            clientCertificate: c.clientCertificate,
-            clientKey: c.clientKey,
-        }));
+        this.machineSecrets = pulumi.secret(machineSecrets);
 
         // Content-addressed: a changed schematic is a new schematic id, i.e. a replacement.
         const schematic = new talos.imagefactory.Schematic(`${name}-schematic`, { schematic: schematicYaml(args.talos.schematic) }, { ...talosChild, replaceOnChanges: ["schematic"] });
@@ -84,12 +90,21 @@ export class TalosCluster extends pulumi.ComponentResource {
 
         this.controlPlaneIps = controlPlanes.map((n) => n.ip);
         this.workerIps = workers.map((n) => n.ip);
-        this.talosconfig = pulumi.secret(
-            talos.client.getConfigurationOutput(
-                { clusterName: args.cluster.name, clientConfiguration, endpoints: this.controlPlaneIps, nodes: args.nodes.map((n) => n.ip) },
-                talosChild,
-            ).talosConfig,
+        const credentials = new AdminCredentials(
+            `${name}-admin`,
+            { clusterName: args.cluster.name, endpoint: args.cluster.endpoint, endpoints: this.controlPlaneIps, nodes: args.nodes.map((n) => n.ip), machineSecrets, renewal: args.talos.certificateRenewal },
+            child,
         );
+        const clientConfiguration = credentials.clientConfiguration;
+        this.talosconfig = credentials.talosconfig;
+        this.kubeconfig = credentials.kubeconfig;
+        this.certificateExpiry = credentials.expiry;
+        const policy = {
+            maxParallelWorkers: args.talos.rollout.maxParallelWorkers,
+            resetOnDestroy: args.talos.resetOnDestroy,
+            snapshotDir: args.talos.rollout.snapshotDir,
+            timeouts: { ...args.talos.rollout.timeouts, command: "5m", poll: "5s" },
+        };
 
         // Each node's whole machine configuration: the generated base for its role plus every patch,
         // rendered by the provider (in `args.nodes` order; the offline render relies on it).
@@ -113,21 +128,8 @@ export class TalosCluster extends pulumi.ComponentResource {
 
         // Every change to a running node goes through the rollout, one node at a time; on the first
         // `pulumi up` it does nothing (the applies below install the nodes).
-        this.rollout = new Rollout(
-            `${name}-rollout`,
-            {
-                desired: rolloutTarget(args, schematic.id, this.installerImage, configs),
-                configs,
-                talosconfig: this.talosconfig,
-                policy: {
-                    maxParallelWorkers: args.talos.rollout.maxParallelWorkers,
-                    resetOnDestroy: args.talos.resetOnDestroy,
-                    snapshotDir: args.talos.rollout.snapshotDir,
-                    timeouts: { ...args.talos.rollout.timeouts, command: "5m", poll: "5s" },
-                },
-            },
-            child,
-        );
+        const desired = rolloutTarget(args, schematic.id, this.installerImage, configs);
+        this.rollout = new Rollout(`${name}-rollout`, { desired, configs, talosconfig: this.talosconfig, policy }, child);
 
         const timeouts = args.talos.timeouts;
         const apply = (node: NodeSpec, dependsOn: pulumi.Resource[]) =>
@@ -160,36 +162,23 @@ export class TalosCluster extends pulumi.ComponentResource {
         const controlPlaneApplies = controlPlanes.map((node) => apply(node, []));
 
         const bootstrapNode = controlPlanes[0].ip;
-        this.bootstrap = new talos.machine.Bootstrap(
-            `${name}-bootstrap`,
-            { clientConfiguration, node: bootstrapNode, endpoint: bootstrapNode, timeouts: { create: timeouts.bootstrap } },
-            {
-                ...talosChild,
-                // etcd must be bootstrapped exactly once, after every control plane has its config. No
-                // input of Bootstrap replaces it, and its update only writes state, so later changes
-                // (and an import's empty inputs, README "Bootstrap is one-shot") are safe to take.
-                dependsOn: controlPlaneApplies,
-            },
-        );
+        // etcd is bootstrapped exactly once, after every control plane has its config: empty, or in
+        // the restore drill from a snapshot (README, "Restore drill").
+        this.bootstrap = args.talos.restoreFrom
+            ? new EtcdRecovery(`${name}-recovery`, { target: desired, snapshot: args.talos.restoreFrom, talosconfig: this.talosconfig, policy }, { ...child, dependsOn: controlPlaneApplies })
+            : new talos.machine.Bootstrap(
+                  `${name}-bootstrap`,
+                  { clientConfiguration, node: bootstrapNode, endpoint: bootstrapNode, timeouts: { create: timeouts.bootstrap } },
+                  // No input of Bootstrap replaces it, and its update only writes state, so later changes
+                  // (and an import's empty inputs, README "Bootstrap is one-shot") are safe to take.
+                  { ...talosChild, dependsOn: controlPlaneApplies },
+              );
 
         // Workers join once the control plane exists.
         workers.forEach((node) => apply(node, [this.bootstrap]));
 
-        const kubeconfig = new talos.cluster.Kubeconfig(
-            `${name}-kubeconfig`,
-            {
-                clientConfiguration,
-                node: bootstrapNode,
-                endpoint: bootstrapNode,
-                certificateRenewalDuration: args.talos.kubeconfigRenewal,
-                timeouts: { create: timeouts.kubeconfig, update: timeouts.kubeconfig },
-            },
-            // The provider retries until the API issues a kubeconfig, which needs etcd.
-            { ...talosChild, dependsOn: [this.bootstrap] },
-        );
-        this.kubeconfig = pulumi.secret(kubeconfig.kubeconfigRaw);
-
-        this.apiReady = new ApiReady(`${name}-api-ready`, { kubeconfig: this.kubeconfig, timeout: timeouts.apiReady }, child);
+        // The API answers only once etcd runs; the gate (which waits for /readyz) says when.
+        this.apiReady = new ApiReady(`${name}-api-ready`, { kubeconfig: this.kubeconfig, timeout: timeouts.apiReady }, { ...child, dependsOn: [this.bootstrap] });
 
         this.provider = new k8s.Provider(
             `${name}-kubernetes`,
@@ -211,6 +200,8 @@ export class TalosCluster extends pulumi.ComponentResource {
             provider: this.provider,
             bootstrap: this.bootstrap,
             rollout: this.rollout,
+            machineSecrets: this.machineSecrets,
+            certificateExpiry: this.certificateExpiry,
             installerImage: this.installerImage,
             controlPlaneIps: this.controlPlaneIps,
             workerIps: this.workerIps,

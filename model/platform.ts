@@ -107,7 +107,6 @@ export interface Schematic {
 export interface TalosTimeouts {
     apply: string;
     bootstrap: string;
-    kubeconfig: string;
     apiReady: string;
     nodesReady: string;
 }
@@ -128,9 +127,13 @@ export interface TalosSettings {
     applyMode: "auto" | "reboot";
     /** Wipe STATE and EPHEMERAL and reboot into maintenance mode on `pulumi destroy`. */
     resetOnDestroy: boolean;
-    /** Renew the admin kubeconfig when its certificate expires within this window (Go duration). */
-    kubeconfigRenewal: string;
+    /** Renew the admin talosconfig and kubeconfig certificates when they expire within this window (Go duration). */
+    certificateRenewal: string;
     timeouts: TalosTimeouts;
+    /** The machine secrets' backup in 1Password; `import` re-creates a lost stack from it. */
+    secrets: { backup: { vault: string; item: string }; import: boolean };
+    /** An etcd snapshot to bootstrap from instead of empty (the restore drill); relative to the project. */
+    restoreFrom?: string;
     rollout: RolloutSettings;
 }
 

@@ -109,8 +109,8 @@ describe("content is exactly what the program registers", () => {
         const edges = [...mmd.matchAll(/^\s+(r\d+) --> (r\d+)$/gm)].map((m) => [ids.get(m[1])!, ids.get(m[2])!]);
         expect(edges.length).toBeGreaterThan(20);
         for (const [a, b] of edges) expect(recording.isOrderedAfter(recording.find(b), recording.find(a))).toBe(true);
-        expect(edges).toContainEqual(["infra-bootstrap", "infra-kubeconfig"]);
-        expect(edges).not.toContainEqual(["infra-secrets", "infra-kubeconfig"]); // implied via the bootstrap
+        expect(edges).toContainEqual(["infra-rollout", "infra-infra-01"]);
+        expect(edges).not.toContainEqual(["infra-schematic", "infra-infra-01"]); // implied via the rollout
     });
 });
 

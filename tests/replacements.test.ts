@@ -39,7 +39,7 @@ const changes: [string, Record<string, unknown>, { schematic: boolean }][] = [
     ["a kernel argument removed", patch("platform:talos", { schematic: { ...talos.schematic, kernelArgs: talos.schematic.kernelArgs.filter((a) => a !== "mitigations=off") } }), { schematic: true }],
     ["Cilium's routing mode", patch("platform:cilium", { routingMode: "tunnel" }), { schematic: false }],
     ["a chart override", { "platform:charts": { cilium: { version: "1.18.4" } } }, { schematic: false }],
-    ["the Talos timeouts", patch("platform:talos", { timeouts: { ...talos.timeouts, apply: "20m", bootstrap: "30m", kubeconfig: "20m" } }), { schematic: false }],
+    ["the Talos timeouts", patch("platform:talos", { timeouts: { ...talos.timeouts, apply: "20m", bootstrap: "30m", apiReady: "20m" } }), { schematic: false }],
     ["reset on destroy", patch("platform:talos", { resetOnDestroy: true }), { schematic: false }],
 ];
 

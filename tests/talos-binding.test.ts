@@ -14,10 +14,10 @@ const SCHEMA_TOKENS = {
         "talos:machine/secrets:Secrets",
         "talos:machine/configurationApply:ConfigurationApply",
         "talos:machine/bootstrap:Bootstrap",
-        "talos:cluster/kubeconfig:Kubeconfig",
         "talos:imageFactory/schematic:Schematic",
     ],
-    invokes: ["talos:machine/getConfiguration:getConfiguration", "talos:client/getConfiguration:getConfiguration"],
+    // The program issues the talosconfig and kubeconfig itself (components/admin-credentials.ts).
+    invokes: ["talos:machine/getConfiguration:getConfiguration"],
 };
 
 let infra: Evaluation;
@@ -44,7 +44,6 @@ test("secret inputs and outputs are marked the way the provider schema marks the
     const aso = (type: string) => ev.recording.ofType(type)[0].additionalSecretOutputs;
     expect(aso("talos:machine/secrets:Secrets")).toEqual(["machineSecrets", "clientConfiguration"]);
     expect(aso("talos:machine/configurationApply:ConfigurationApply")).toEqual(["machineConfiguration", "machineConfigurationInput"]);
-    expect(aso("talos:cluster/kubeconfig:Kubeconfig")).toEqual(["kubeconfigRaw", "kubernetesClientConfiguration"]);
     for (const apply of ev.recording.ofType("talos:machine/configurationApply:ConfigurationApply")) {
         expect(isSecretAt(apply.rawInputs, "machineConfigurationInput")).toBe(true);
         expect(isSecretAt(apply.rawInputs, "clientConfiguration")).toBe(true);

@@ -10,7 +10,6 @@ const APPLY = "talos:machine/configurationApply:ConfigurationApply";
 const BOOTSTRAP = "talos:machine/bootstrap:Bootstrap";
 const SECRETS = "talos:machine/secrets:Secrets";
 const SCHEMATIC = "talos:imageFactory/schematic:Schematic";
-const KUBECONFIG = "talos:cluster/kubeconfig:Kubeconfig";
 const GET_CONFIG = "talos:machine/getConfiguration:getConfiguration";
 
 const stacks = {
@@ -97,12 +96,25 @@ describe.each(Object.entries(stacks))("stack %s", (stack, { hosts, ips }) => {
         expect(bootstrap.inputs).toMatchObject({ node: ips[0], endpoint: ips[0], timeouts: { create: "15m" } });
     });
 
-    test("fetches the kubeconfig from the first control plane; the API gate gets it as a secret", () => {
-        const kubeconfig = ev().recording.find(`${stack}-kubeconfig`, KUBECONFIG);
-        expect(kubeconfig.inputs).toMatchObject({ node: ips[0], certificateRenewalDuration: "720h", timeouts: { create: "10m", update: "10m" } });
+    test("issues the admin certificates from the cluster's CAs; the API gate waits for the bootstrap with the kubeconfig as a secret", () => {
+        const secrets = ev().recording.find(`${stack}-secrets`, SECRETS);
+        const talosCert = ev().recording.find(`${stack}-admin-talos`);
+        const kubeCert = ev().recording.find(`${stack}-admin-kubernetes`);
+        expect(talosCert.inputs).toMatchObject({ subject: { organizations: ["os:admin"] }, validityHours: 8760, renewBeforeHours: 720 });
+        expect(kubeCert.inputs).toMatchObject({ subject: { commonName: "admin", organizations: ["system:masters"] }, validityHours: 8760, renewBeforeHours: 720 });
+        // Issued from the two CAs of the machine secrets, whose keys stay secret.
+        expect(talosCert.inputs.caCertificate).not.toBe(kubeCert.inputs.caCertificate);
+        for (const cert of [talosCert, kubeCert]) {
+            expect(ev().recording.isOrderedAfter(cert, secrets)).toBe(true);
+            expect(isSecretAt(cert.rawInputs, "caKey")).toBe(true);
+            expect(isSecretAt(cert.rawInputs, "caCertificate")).toBe(false);
+            expect(cert.additionalSecretOutputs).toEqual(["privateKey"]);
+        }
         const gate = ev().recording.find(`${stack}-api-ready`);
-        expect(gate.type).toBe("pulumi-nodejs:dynamic:Resource");
+        expect(ev().recording.isOrderedAfter(gate, ev().recording.find(`${stack}-bootstrap`))).toBe(true);
+        expect(ev().recording.isOrderedAfter(gate, kubeCert)).toBe(true);
         expect(isSecretAt(gate.rawInputs, "kubeconfig")).toBe(true);
+        expect(YAML.parse(gate.inputs.kubeconfig as string).clusters[0].cluster.server).toBe(`https://${stack}-k8s.monosense.io:6443`);
         expect(gate.inputs.timeout).toBe("10m");
     });
 
@@ -125,7 +137,7 @@ describe.each(Object.entries(stacks))("stack %s", (stack, { hosts, ips }) => {
 
     test("names resources by cluster and hostname only: no IPs, no indexes", () => {
         const names = talos().map((r) => r.name).sort();
-        expect(names).toEqual([...hosts.map((h) => `${stack}-${h}`), `${stack}-bootstrap`, `${stack}-kubeconfig`, `${stack}-schematic`, `${stack}-secrets`].sort());
+        expect(names).toEqual([...hosts.map((h) => `${stack}-${h}`), `${stack}-bootstrap`, `${stack}-schematic`, `${stack}-secrets`].sort());
         expect(ev().recording.find(`${stack}-rollout`).type).toBe("pulumi-nodejs:dynamic:Resource");
         for (const r of ev().recording.resources) expect(r.name).not.toMatch(/\d+\.\d+\.\d+\.\d+|\[\d+\]/);
     });

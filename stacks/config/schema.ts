@@ -78,18 +78,26 @@ export const TalosSchema = z
         applyMode: z.enum(["auto", "reboot"], { error: "must be auto or reboot (a node in maintenance mode accepts no other mode)" }).default("auto"),
         /** Wipe STATE and EPHEMERAL and reboot into maintenance mode on `pulumi destroy`. */
         resetOnDestroy: z.boolean().default(false),
-        /** Renew the admin kubeconfig when its certificate expires within this window. */
-        kubeconfigRenewal: GoDuration.default("720h"),
+        /** Renew the admin talosconfig and kubeconfig certificates (1 year) when they expire within this window. */
+        certificateRenewal: GoDuration.default("720h"),
         timeouts: z
             .object({
                 apply: GoDuration.default("10m"),
                 bootstrap: GoDuration.default("15m"),
-                kubeconfig: GoDuration.default("10m"),
                 apiReady: GoDuration.default("10m"),
                 nodesReady: GoDuration.default("15m"),
             })
             .strict()
-            .default({ apply: "10m", bootstrap: "15m", kubeconfig: "10m", apiReady: "10m", nodesReady: "15m" }),
+            .default({ apply: "10m", bootstrap: "15m", apiReady: "10m", nodesReady: "15m" }),
+        /** The machine secrets' backup in 1Password; `import` re-creates a lost stack from it (README, "The PKI"). */
+        secrets: z
+            .object({
+                backup: z.object({ vault: z.string().min(1), item: z.string().min(1) }).strict(),
+                import: z.boolean().default(false),
+            })
+            .strict(),
+        /** Bootstrap etcd from this snapshot (path relative to the project) instead of empty: the restore drill. */
+        restoreFrom: z.string().regex(/^[^\0]+\.db$/, { error: "must be the path of an etcd snapshot (.db) taken by the rollout, e.g. snapshots/infra-...-destroy.db" }).optional(),
         /** How day-2 changes roll over the nodes (README, "Day 2"). */
         rollout: RolloutSchema.default(RolloutSchema.parse({})),
     })

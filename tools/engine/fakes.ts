@@ -25,7 +25,7 @@ export function fakePemText(kind: string, seed: string): string {
 }
 
 /** A base64-encoded fake PEM block, as Talos passes certificates and keys around. */
-function fakePem(kind: string, seed: string): string {
+export function fakePem(kind: string, seed: string): string {
     return Buffer.from(fakePemText(kind, seed)).toString("base64");
 }
 

@@ -1,4 +1,4 @@
-import { digest, fakePemText, kubeconfig, machineConfiguration, onePasswordItem, onePasswordItemState, secretWire, talosconfig, talosSecrets } from "./fakes";
+import { digest, fakePem, fakePemText, kubeconfig, machineConfiguration, onePasswordItem, onePasswordItemState, secretWire, talosconfig, talosSecrets } from "./fakes";
 import { unwrapSecrets } from "./recording";
 
 /**
@@ -69,6 +69,8 @@ export function providerOutputs(call: ResourceCall): { id: string; outputs: Reco
                 },
             };
         }
+        case "pulumi-nodejs:dynamic:Resource":
+            return dynamicOutputs(call.name, plain);
         case "talos:imageFactory/schematic:Schematic":
             // Image Factory ids are the sha256 of the schematic: content-addressed and stable.
             return { id: digest(plain.schematic ?? ""), outputs: {} };
@@ -109,6 +111,29 @@ export function providerOutputs(call: ResourceCall): { id: string; outputs: Reco
         default:
             return { id: defaultId(call.type, call.name, plain), outputs: call.type === "kubernetes:helm.sh/v3:Release" ? releaseStatus(plain) : {} };
     }
+}
+
+/**
+ * Dynamic resources are told apart by the module their serialized provider loads from the checkout
+ * (components/checkout-provider.ts), like a type; the readiness gates serialize their code inline.
+ */
+function dynamicOutputs(name: string, plain: Record<string, any>): { id: string; outputs: Record<string, unknown> } {
+    const code = String(plain.__provider ?? "");
+    if (code.includes("lifecycle/client-certificate.ts")) {
+        return {
+            id: digest(name, "serial").slice(0, 32),
+            outputs: {
+                certificate: fakePem("CERTIFICATE", `${name}/client`),
+                privateKey: secretWire(fakePem("ED25519 PRIVATE KEY", `${name}/client`)),
+                keyType: plain.keyType ?? "ed25519",
+                notBefore: "2026-01-01T00:00:00.000Z",
+                notAfter: "2027-01-01T00:00:00.000Z",
+            },
+        };
+    }
+    if (code.includes("lifecycle/provider.ts")) return { id: String(plain.desired?.cluster ?? name), outputs: { achieved: plain.desired } };
+    if (code.includes("lifecycle/recover-provider.ts")) return { id: `${name}-recovered`, outputs: { recoveredFrom: { path: plain.snapshot, sha256: digest(plain.snapshot) } } };
+    return { id: `${name}-id`, outputs: {} };
 }
 
 function defaultId(type: string, name: string, plain: Record<string, any>): string {
