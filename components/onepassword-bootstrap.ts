@@ -9,8 +9,8 @@ export interface OnePasswordBootstrapArgs {
     onepassword: OnePasswordSettings;
     /** Where the GitOps repository's HTTPS credentials live; unset for a public repository. */
     gitCredentials?: GitOps["credentials"];
-    /** Connect token for the provider (secret). */
-    token: pulumi.Input<string>;
+    /** The 1Password provider (Connect) the items are read with. */
+    provider: op.Provider;
     externalSecretsNamespace: k8s.core.v1.Namespace;
     fluxNamespace: k8s.core.v1.Namespace;
     /** The external-secrets release; its webhook must answer before a store is created. */
@@ -33,8 +33,7 @@ export class OnePasswordBootstrap extends pulumi.ComponentResource {
         super("platform:index:OnePasswordBootstrap", name, {}, opts);
         const child = { parent: this, deletedWith: args.deletedWith };
 
-        const provider = new op.Provider(`${name}-provider`, { url: args.onepassword.providerUrl, token: pulumi.secret(args.token) }, { parent: this });
-        const invokeOpts = { parent: this, provider };
+        const invokeOpts = { parent: this, provider: args.provider };
         const items = new Map<string, pulumi.Output<OnePasswordItem>>();
         // Item fields come back from the provider NOT marked secret (plain invoke): wrap every value.
         const field = (ref: ItemFieldRef): pulumi.Output<string> => {

@@ -1,3 +1,4 @@
+import * as op from "@1password/pulumi-onepassword";
 import * as pulumi from "@pulumi/pulumi";
 import { Cilium } from "../components/cilium";
 import { ClusterCrds } from "../components/cluster-crds";
@@ -5,6 +6,8 @@ import { CoreAddons } from "../components/core-addons";
 import { FluxHandoff } from "../components/flux";
 import { MeshCa } from "../components/mesh-ca";
 import { OnePasswordBootstrap } from "../components/onepassword-bootstrap";
+import { SecretsBackup } from "../components/secrets-backup";
+import { prepareSecretsImport } from "../components/secrets-import";
 import { TalosCluster } from "../components/talos-cluster";
 import { meshPeers } from "../planners/cilium-values";
 import { clusterSettings } from "../planners/cluster-settings";
@@ -13,7 +16,6 @@ import { meshFacts } from "../planners/mesh";
 import { loadStackConfig } from "./config/load";
 import { fetchCrdBundles } from "./crd-bundles";
 import { readRemoteMesh } from "./mesh";
-import { readUserPatches } from "./user-patches";
 
 const base64 = (s: string) => Buffer.from(s).toString("base64");
 
@@ -24,11 +26,16 @@ const base64 = (s: string) => Buffer.from(s).toString("base64");
  * first resource is registered.
  */
 export async function main(): Promise<Record<string, unknown>> {
-    const { platform, secrets } = loadStackConfig();
-    const userPatches = readUserPatches(platform);
+    const { platform, secrets, userPatches } = loadStackConfig();
     const remote = await readRemoteMesh(platform);
     const bundles = await fetchCrdBundles(platform.crdBundles);
     const name = platform.cluster.name;
+
+    // 1Password Connect, for the bootstrap secrets and the backup of the machine secrets.
+    const onepasswordProvider = new op.Provider(`${name}-onepassword`, { url: platform.onepassword.providerUrl, token: pulumi.secret(secrets.onepasswordToken) });
+    const backupItem = platform.talos.secrets.backup;
+    // Re-creating a lost stack: the machine secrets come from their backup, imported, not generated.
+    const restored = platform.talos.secrets.import ? await prepareSecretsImport(backupItem, { provider: onepasswordProvider, expectCluster: name }) : undefined;
 
     const cluster = new TalosCluster(name, {
         cluster: platform.cluster,
@@ -37,6 +44,15 @@ export async function main(): Promise<Record<string, unknown>> {
         talos: platform.talos,
         patches: { network: platform.network, apiHost: platform.cluster.apiHost, spegel: platform.addons.spegel },
         userPatches,
+        ...(restored ? { secretsImportFile: restored.path } : {}),
+    });
+    const backup = new SecretsBackup(`${name}-secrets-backup`, {
+        machineSecrets: cluster.machineSecrets,
+        item: backupItem,
+        clusterName: name,
+        talosVersion: platform.versions.talosContract,
+        provider: onepasswordProvider,
+        ...(restored?.itemId ? { adoptItemId: restored.itemId } : {}),
     });
     // Everything below lives in the cluster: its provider, and skipped on destroy with the cluster.
     const inCluster = { providers: { kubernetes: cluster.provider } };
@@ -74,7 +90,7 @@ export async function main(): Promise<Record<string, unknown>> {
         {
             onepassword: platform.onepassword,
             gitCredentials: platform.gitops.credentials,
-            token: secrets.onepasswordToken,
+            provider: onepasswordProvider,
             externalSecretsNamespace: addons.externalSecretsNamespace,
             fluxNamespace: addons.fluxNamespace,
             externalSecrets: addons.externalSecrets,
@@ -101,6 +117,12 @@ export async function main(): Promise<Record<string, unknown>> {
         ...meshFacts(platform),
         kubeconfig: cluster.kubeconfig,
         talosconfig: cluster.talosconfig,
+        // When the admin client certificates expire (renewed by any up within talos.certificateRenewal).
+        clientCertificates: cluster.certificateExpiry,
+        // The last etcd snapshot the rollout took (path, sha256, when, before what), if any.
+        etcdSnapshot: cluster.rollout.lastSnapshot.apply((s) => s ?? null),
+        // Where the machine secrets' backup is (op read <this> > secrets.yaml).
+        secretsBackup: backup.reference,
         ...(ownCa ? { meshCaCertPem: ownCa.certPem, meshCaKeyPem: ownCa.keyPem } : {}),
         ...(remote
             ? {

@@ -86,7 +86,7 @@ describe.each(["infra", "apps"])("stack %s", (stack) => {
     });
 
     test("the 1Password provider gets its token as a secret, and every item is read through it", () => {
-        const provider = rec().find(`${stack}-onepassword-provider`, "pulumi:providers:onepassword");
+        const provider = rec().find(`${stack}-onepassword`, "pulumi:providers:onepassword");
         expect(isSecretAt(provider.rawInputs, "token")).toBe(true);
         expect(provider.inputs.url).toBe("http://opconnect.monosense.dev");
         const reads = rec().invokes.filter((i) => i.token.startsWith("onepassword:"));
@@ -94,6 +94,8 @@ describe.each(["infra", "apps"])("stack %s", (stack) => {
             ["onepassword:index/getItem:getItem", "github-flux"],
             ["onepassword:index/getItem:getItem", "onepassword-connect"],
             ["onepassword:index/getVault:getVault", "kubernetes"],
+            ["onepassword:index/getVault:getVault", "kubernetes"],
+            // The machine secrets' backup item is written into the same vault.
             ["onepassword:index/getVault:getVault", "kubernetes"],
         ]);
         for (const read of reads) expect(read.provider).toBe(provider.urn);

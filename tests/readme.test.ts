@@ -27,6 +27,7 @@ function boxes(ev: Evaluation, stack: string): Record<string, RecordedResource[]
         bootstrap: [rec.find(`${stack}-bootstrap`)],
         talosadmin: [rec.find(`${stack}-admin-talos`)],
         kubeadmin: [rec.find(`${stack}-admin-kubernetes`)],
+        backup: rec.ofType("onepassword:index/item:Item"),
         rollout: [rec.find(`${stack}-rollout`)],
         api: [rec.find(`${stack}-api-ready`)],
         provider: [rec.find(`${stack}-kubernetes`)],
