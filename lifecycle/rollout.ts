@@ -92,6 +92,17 @@ async function converge(ctx: RunContext): Promise<RolloutResult> {
         members = members.filter((m) => m.hostname !== n.hostname);
     };
 
+    // etcd needs a majority of its members to remove one; without it, nothing here can help.
+    const controlPlanes = members.filter(isCp);
+    const down: NodeTarget[] = [];
+    for (const n of controlPlanes) if (!(await reachable(ctx, n))) down.push(n);
+    if (controlPlanes.length - down.length < Math.floor(controlPlanes.length / 2) + 1) {
+        throw new Error(
+            `${down.map((n) => n.hostname).join(", ")} of the ${controlPlanes.length} control planes do not answer: etcd has no quorum, so no member can join, leave or be upgraded. ` +
+                "Bring them back, or restore the cluster from an etcd snapshot (README, Restore drill); nothing was changed",
+        );
+    }
+
     // A dead node on its way out goes first: every later step would otherwise run with a member down.
     for (const n of removing) {
         if (!(await reachable(ctx, n))) await remove(n);

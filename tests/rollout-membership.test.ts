@@ -142,3 +142,14 @@ describe("first run and destroy", () => {
         expect(sim.nodes().map((n) => n.stage)).toEqual(["maintenance", "maintenance", "maintenance", "maintenance"]);
     }, 60_000);
 });
+
+test("with a majority of control planes unreachable (no etcd quorum), the run is refused before anything is touched", async () => {
+    sim = await startSimCluster({ talosctlVersion: "v1.11.6", kubernetesVersion: "1.34.1", nodes: [cp(1), cp(2), cp(3)], timing: FAST });
+    const before = currentTarget(sim, "1.34.1");
+    sim.faults.unreachable("cp-2");
+    sim.faults.unreachable("cp-3");
+    const run = await runCli(sim, request(sim, "update", before.target, without(before, "cp-3")));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("rollout failed: cp-2, cp-3 of the 3 control planes do not answer: etcd has no quorum");
+    expect(sim.events.filter((e) => ["cordon", "member-removed", "forfeit-leadership", "snapshot"].includes(e.op))).toEqual([]);
+}, 60_000);
