@@ -170,8 +170,14 @@ export class TalosCluster extends pulumi.ComponentResource {
                   `${name}-bootstrap`,
                   { clientConfiguration, node: bootstrapNode, endpoint: bootstrapNode, timeouts: { create: timeouts.bootstrap } },
                   // No input of Bootstrap replaces it, and its update only writes state, so later changes
-                  // (and an import's empty inputs, README "Bootstrap is one-shot") are safe to take.
-                  { ...talosChild, dependsOn: controlPlaneApplies },
+                  // (and an import's empty inputs, README "Bootstrap is one-shot") are safe to take. A
+                  // running cluster whose state was lost has its bootstrap recorded, not repeated: the
+                  // import keeps only the id, so for that one run the inputs it lacks are not compared.
+                  {
+                      ...talosChild,
+                      dependsOn: controlPlaneApplies,
+                      ...(args.talos.adoptBootstrap ? { import: "machine_bootstrap", ignoreChanges: ["node", "endpoint", "clientConfiguration", "timeouts"] } : {}),
+                  },
               );
 
         // Workers join once the control plane exists.

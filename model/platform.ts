@@ -132,6 +132,8 @@ export interface TalosSettings {
     timeouts: TalosTimeouts;
     /** The machine secrets' backup in 1Password; `import` re-creates a lost stack from it. */
     secrets: { backup: { vault: string; item: string }; import: boolean };
+    /** For one `pulumi up` re-creating the lost state of a running cluster: record its bootstrap, don't run it. */
+    adoptBootstrap: boolean;
     /** An etcd snapshot to bootstrap from instead of empty (the restore drill); relative to the project. */
     restoreFrom?: string;
     rollout: RolloutSettings;

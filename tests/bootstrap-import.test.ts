@@ -1,6 +1,6 @@
 import { planSteps } from "../tools/engine/diff";
 import { Recording } from "../tools/engine/recording";
-import { runStack } from "./harness";
+import { runStack, stackConfig, withKeys } from "./harness";
 
 /**
  * The README's recovery for a bootstrap that state lost: `pulumi import` of the Bootstrap resource
@@ -17,4 +17,15 @@ test("after `pulumi import` of the bootstrap, the next up fills in its inputs", 
     const after = new Recording();
     after.add(bootstrap);
     expect(planSteps(imported, after)[bootstrap.urn]).toBe("update");
+});
+
+test("platform:talos.adoptBootstrap records the bootstrap of a running cluster (import) for one run, without comparing the inputs an import lacks", async () => {
+    const base = stackConfig("infra");
+    const talos = JSON.parse(base.values["platform:talos"]);
+    const ev = await runStack("infra", { config: withKeys(base, { "platform:talos": { ...talos, adoptBootstrap: true } }) });
+    const bootstrap = ev.recording.find("infra-bootstrap");
+    expect(bootstrap.importId).toBe("machine_bootstrap");
+    expect(bootstrap.ignoreChanges).toEqual(["node", "endpoint", "clientConfiguration", "timeouts"]);
+    const normal = (await runStack("infra")).recording.find("infra-bootstrap");
+    expect([normal.importId, normal.ignoreChanges]).toEqual([undefined, []]);
 });

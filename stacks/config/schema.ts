@@ -96,6 +96,8 @@ export const TalosSchema = z
                 import: z.boolean().default(false),
             })
             .strict(),
+        /** Record a bootstrap that already happened instead of bootstrapping (a lost state of a running cluster). */
+        adoptBootstrap: z.boolean().default(false),
         /** Bootstrap etcd from this snapshot (path relative to the project) instead of empty: the restore drill. */
         restoreFrom: z.string().regex(/^[^\0]+\.db$/, { error: "must be the path of an etcd snapshot (.db) taken by the rollout, e.g. snapshots/infra-...-destroy.db" }).optional(),
         /** How day-2 changes roll over the nodes (README, "Day 2"). */
