@@ -30,4 +30,9 @@ export interface CrdBundle {
     /** Stable short name; also the prefix of the CRD resources' names. */
     name: string;
     url: string;
+    /**
+     * sha256 (hex) of the bundle's bytes at `url`, checked after every download; unset while the
+     * bundle is unpinned (the preview warns). Pins live in planners/charts.ts.
+     */
+    sha256?: string;
 }

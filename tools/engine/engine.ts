@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { RawConfig } from "../../stacks/config/parse";
+import { OFFLINE_STAND_IN } from "../../stacks/crd-bundles";
 import { emulateEngine } from "./monitor";
 import { Recording, UNKNOWN } from "./recording";
 
@@ -33,8 +34,11 @@ export interface EvaluateOptions {
     stackReferences?: Record<string, StackOutputs>;
     /** Record into this (so a caller can inspect what happened even when the run fails). */
     recording?: Recording;
-    /** Answers the program's HTTP GETs (`fetch`); default: every request fails. */
-    network?: (url: string) => { status: number; body: string };
+    /**
+     * Answers the program's HTTP GETs (`fetch`); default: every request fails. `standIn` marks a
+     * made-up body (the program then cannot check a bundle's sha256 pin against it).
+     */
+    network?: (url: string) => { status: number; body: string; standIn?: boolean };
     /** Environment variables the program sees while it runs (restored afterwards). */
     env?: Record<string, string>;
 }
@@ -146,8 +150,10 @@ function isolate(options: EvaluateOptions): () => void {
     globalThis.fetch = (async (input: string | URL | Request) => {
         const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
         if (!options.network) throw new TypeError(`fetch failed: offline engine, no network (GET ${url})`);
-        const { status, body } = options.network(url);
-        return new Response(body, { status });
+        const { status, body, standIn } = options.network(url);
+        const res = new Response(body, { status });
+        if (standIn) Object.defineProperty(res, OFFLINE_STAND_IN, { value: true });
+        return res;
     }) as typeof fetch;
     const names = ["OP_CONNECT_TOKEN", "OP_CONNECT_HOST", "OP_SERVICE_ACCOUNT_TOKEN", "KUBECONFIG", ...Object.keys(options.env ?? {})];
     const saved = new Map(names.map((n) => [n, process.env[n]]));

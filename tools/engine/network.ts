@@ -4,7 +4,8 @@ import * as YAML from "yaml";
  * The network as the offline engine sees it: no real requests. The program downloads the pinned
  * upstream CRD bundles at evaluation time; offline, each known bundle URL answers with stand-in
  * CRDs that carry the real CRD names of that bundle but a minimal schema, each annotated as a
- * stand-in so no one mistakes a render for the upstream content. Anything else is a 404.
+ * stand-in so no one mistakes a render for the upstream content (and marked as one for the
+ * program, which then skips a bundle's sha256 pin: a stand-in never matches). Anything else is a 404.
  */
 
 /** Annotation on every stand-in object. */
@@ -47,8 +48,8 @@ const BUNDLES: { pattern: RegExp; group: string; crds: { plural: string; kind: s
     },
 ];
 
-/** Answers a GET like the network would, for the offline engine. */
-export function offlineNetwork(url: string): { status: number; body: string } {
+/** Answers a GET like the network would, for the offline engine; a bundle is a stand-in. */
+export function offlineNetwork(url: string): { status: number; body: string; standIn?: boolean } {
     const bundle = BUNDLES.find((b) => b.pattern.test(url));
     if (!bundle) return { status: 404, body: "offline: no such document" };
     const docs = bundle.crds.map((c) => {
@@ -65,5 +66,5 @@ export function offlineNetwork(url: string): { status: number; body: string } {
             },
         };
     });
-    return { status: 200, body: docs.map((d) => YAML.stringify(d)).join("---\n") };
+    return { status: 200, body: docs.map((d) => YAML.stringify(d)).join("---\n"), standIn: true };
 }

@@ -16,6 +16,7 @@ import { planFiles } from "./plan";
 import { readStackFile, secretPlaceholder } from "../engine/stack-file";
 import type { RawConfig } from "../../stacks/config/parse";
 import { main } from "../../stacks";
+import { crdBundleSha256 } from "../../planners/charts";
 
 export const ROOT = path.join(__dirname, "..", "..");
 /** The Pulumi project name (`name:` in Pulumi.yaml). */
@@ -51,6 +52,12 @@ export async function renderStack(opts: RenderOptions): Promise<Artifacts> {
     if (standIns.size > 0) {
         warnings.push(`CRD bundles are offline stand-ins (real CRD names, minimal schemas); the real ones are downloaded at preview/up: ${[...standIns].sort().join(", ")}`);
     }
+    const unpinned = [...standIns].filter((url) => crdBundleSha256(url) === undefined).sort();
+    if (unpinned.length > 0) {
+        warnings.push(`CRD bundles without a sha256 pin in planners/charts.ts, applied unverified at preview/up (which warn) until \`npm run pin-crd-bundles\` is run where GitHub is reachable: ${unpinned.join(", ")}`);
+    }
+    const pinned = [...standIns].filter((url) => crdBundleSha256(url) !== undefined).sort();
+    if (pinned.length > 0) warnings.push(`sha256 pins not checked offline (stand-ins); preview/up check them: ${pinned.join(", ")}`);
     warnings.push("Provider-computed values (machine secrets, kubeconfig, talosconfig, 1Password items, the mesh CA) are offline fakes.");
     for (const name of Object.keys(opts.refs).sort()) warnings.push(`Rendered against the outputs of an offline render of stack ${name} (--ref ${name}=...).`);
     return renderArtifacts(opts.stack, ev, warnings);
