@@ -76,4 +76,15 @@ describe("PR preview (real clusters)", () => {
         expect(preview.env).toMatchObject({ PULUMI_CONFIG_PASSPHRASE: "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}", OP_CONNECT_TOKEN: "${{ secrets.OP_CONNECT_TOKEN }}" });
         expect(runs(job.steps)).toContain("npm ci");
     });
+
+    test("enforces the policy pack: installs it from its own lockfile and type-checks it before `pulumi preview --policy-pack policy`", () => {
+        const script = runs(job.steps);
+        const install = job.steps.findIndex((s) => (s.run ?? "").includes("npm ci --prefix policy"));
+        expect(install).toBeGreaterThan(0);
+        expect(install).toBeLessThan(job.steps.indexOf(preview));
+        expect(script).toContain("npm --prefix policy run typecheck");
+        expect(preview.with?.policyPacks).toBe("${{ github.workspace }}/policy");
+        expect(fs.existsSync(path.join(ROOT, "policy", "PulumiPolicy.yaml"))).toBe(true);
+        expect(fs.existsSync(path.join(ROOT, "policy", "package-lock.json"))).toBe(true);
+    });
 });
