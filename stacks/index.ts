@@ -32,7 +32,7 @@ export async function main(): Promise<Record<string, unknown>> {
     const name = platform.cluster.name;
 
     // 1Password Connect, for the bootstrap secrets and the backup of the machine secrets.
-    const onepasswordProvider = new op.Provider(`${name}-onepassword`, { url: platform.onepassword.providerUrl, token: pulumi.secret(secrets.onepasswordToken) });
+    const onepasswordProvider = new op.Provider(`${name}-onepassword-connect`, { url: platform.onepassword.providerUrl, token: pulumi.secret(secrets.onepasswordToken) });
     const backupItem = platform.talos.secrets.backup;
     // Re-creating a lost stack: the machine secrets come from their backup, imported, not generated.
     const restored = platform.talos.secrets.import ? await prepareSecretsImport(backupItem, { provider: onepasswordProvider, expectCluster: name }) : undefined;

@@ -86,7 +86,7 @@ describe.each(["infra", "apps"])("stack %s", (stack) => {
     });
 
     test("the 1Password provider gets its token as a secret, and every item is read through it", () => {
-        const provider = rec().find(`${stack}-onepassword`, "pulumi:providers:onepassword");
+        const provider = rec().find(`${stack}-onepassword-connect`, "pulumi:providers:onepassword");
         expect(isSecretAt(provider.rawInputs, "token")).toBe(true);
         expect(provider.inputs.url).toBe("http://opconnect.monosense.dev");
         const reads = rec().invokes.filter((i) => i.token.startsWith("onepassword:"));

@@ -35,7 +35,7 @@ test("the Connect token may come from OP_CONNECT_TOKEN, and still reaches the pr
         "onepassword:token: is required: run `pulumi config set --secret onepassword:token <Connect token>` or export OP_CONNECT_TOKEN",
     );
     const ev = await runStack("infra", { config, env: { OP_CONNECT_TOKEN: "from-env" } });
-    const provider = ev.recording.find("infra-onepassword", "pulumi:providers:onepassword");
+    const provider = ev.recording.find("infra-onepassword-connect", "pulumi:providers:onepassword");
     expect(provider.inputs.token).toBe("from-env");
     expect(isSecretAt(provider.rawInputs, "token")).toBe(true);
 });

@@ -29,7 +29,7 @@ test.each(["infra", "apps"])("stack %s backs its machine secrets up to 1Password
     // Kept through destroys and drills: the backup must outlive the stack.
     expect([item.protect, item.retainOnDelete]).toEqual([true, true]);
     // Written with the same Connect provider that reads the bootstrap secrets.
-    const provider = ev.recording.find(`${stack}-onepassword`, "pulumi:providers:onepassword");
+    const provider = ev.recording.find(`${stack}-onepassword-connect`, "pulumi:providers:onepassword");
     expect(item.provider).toBe(provider.urn);
     expect(ev.recording.invokes.filter((i) => i.token === "onepassword:index/getItem:getItem").every((i) => i.provider === provider.urn)).toBe(true);
     expect(ev.outputs.secretsBackup).toEqual({ value: `op://kubernetes/talos-${stack}-secrets/notesPlain`, secret: false });
