@@ -22,6 +22,16 @@ export interface MeshPeer {
 /** Namespace SPIRE runs in when mutual authentication is on; created by the program (PSA privileged). */
 export const SPIRE_NAMESPACE = "cilium-spire";
 
+/**
+ * The SPIRE server pod runs as root. The chart (1.18.3) sets no security context, so SPIRE
+ * 1.12.4 runs as its image's uid 1000 and cannot bind its API socket in the chart's root-owned
+ * hostPath (/var/run/spire-server/sockets): the server crash-loops and authenticated policies drop
+ * traffic (cilium/cilium#40533). Pod level on purpose: the chart's `cilium-init` sidecar creates
+ * Cilium's registration entries through /proc/<server pid>/root, which the kernel allows only to a
+ * process of the same uid and gid. The namespace is privileged (components/cilium.ts).
+ */
+export const SPIRE_SERVER_POD_SECURITY_CONTEXT = { runAsUser: 0, runAsGroup: 0 };
+
 /** Agent capabilities Talos allows: the chart default minus SYS_MODULE (no module loading on Talos). */
 export const CILIUM_AGENT_CAPABILITIES = ["CHOWN", "KILL", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "SYS_ADMIN", "SYS_RESOURCE", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"];
 
@@ -119,10 +129,11 @@ export function ciliumValues<T>(inputs: CiliumInputs, peers: MeshPeer[], ca?: Me
                                   enabled: true,
                                   namespace: SPIRE_NAMESPACE,
                                   existingNamespace: true,
-                                  // No StorageClass at bootstrap: without one the server keeps its data on an
-                                  // emptyDir instead of waiting forever for a PVC.
                                   server: {
+                                      // No StorageClass at bootstrap: without one the chart mounts no data volume
+                                      // at all (no PVC to wait for forever); the data lives in the container.
                                       dataStorage: spire.storageClass ? { enabled: true, storageClass: spire.storageClass } : { enabled: false },
+                                      podSecurityContext: SPIRE_SERVER_POD_SECURITY_CONTEXT,
                                   },
                               },
                           }

@@ -119,6 +119,12 @@ describe.each(["infra", "apps"])("stack %s", (stack) => {
         });
     });
 
+    test("the SPIRE server runs as root (pod level), so it can bind its socket in the chart's root-owned hostPath", () => {
+        // Mutual authentication is on in both committed stack files.
+        const spire = (release(rec(), "cilium").inputs.values as { authentication: { mutual: { spire: { install: { server: Record<string, unknown> } } } } }).authentication.mutual.spire;
+        expect(spire.install.server.podSecurityContext).toEqual({ runAsUser: 0, runAsGroup: 0 });
+    });
+
     test("cluster-settings carries the derived keys and the extra ones from config", () => {
         const cm = rec().find(`${stack}-flux-cluster-settings`);
         const data = cm.inputs.data as Record<string, string>;

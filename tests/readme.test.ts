@@ -90,3 +90,10 @@ describe.each(["infra", "apps"])("README bring-up graph vs stack %s", (stack) =>
         }
     });
 });
+
+test("the README describes SPIRE as the chart runs it: no data volume without a StorageClass, a root server", () => {
+    const spire = /^SPIRE \(Cilium mutual authentication[\s\S]*?(?=\n\n)/m.exec(readme)?.[0] ?? "";
+    expect(spire).not.toMatch(/data on an\s+emptyDir/);
+    expect(spire).toMatch(/writable layer/);
+    expect(spire).toContain("`runAsUser: 0`, `runAsGroup: 0`");
+});

@@ -68,13 +68,21 @@ describe("Cilium on Talos", () => {
         expect(withCa.tls.ca.key).toBe(key);
     });
 
-    test("SPIRE mutual auth works without a StorageClass (emptyDir) and uses one when given", () => {
+    test("SPIRE mutual auth works without a StorageClass (no volume: no PVC to wait for) and uses one when given", () => {
         expect(values.authentication.mutual.spire).toEqual({
             enabled: true,
-            install: { enabled: true, namespace: "cilium-spire", existingNamespace: true, server: { dataStorage: { enabled: false } } },
+            install: {
+                enabled: true,
+                namespace: "cilium-spire",
+                existingNamespace: true,
+                server: { dataStorage: { enabled: false }, podSecurityContext: { runAsUser: 0, runAsGroup: 0 } },
+            },
         });
         const stored = ciliumValues(withCilium({ mutualAuth: { enabled: true, storageClass: "openebs-local-nvme" } }), []) as Record<string, any>;
-        expect(stored.authentication.mutual.spire.install.server.dataStorage).toEqual({ enabled: true, storageClass: "openebs-local-nvme" });
+        expect(stored.authentication.mutual.spire.install.server).toEqual({
+            dataStorage: { enabled: true, storageClass: "openebs-local-nvme" },
+            podSecurityContext: { runAsUser: 0, runAsGroup: 0 },
+        });
         const off = ciliumValues(withCilium({ mutualAuth: { enabled: false } }), []) as Record<string, any>;
         expect(off.authentication.mutual.spire).toEqual({ enabled: false });
     });
