@@ -18,9 +18,11 @@ export interface CoreAddonsArgs {
 }
 
 /**
- * The add-ons Flux needs, after the CNI: CoreDNS first (webhooks and Flux need DNS), then, with
- * nothing ordering them against each other, Spegel, cert-manager, external-secrets and the
- * flux-operator. The namespaces are created up front so Secrets can land in them early.
+ * The add-ons Flux needs, each once the CNI works (every node Ready; their pods cannot start
+ * before) and none waiting for another: CoreDNS, cert-manager, external-secrets and the
+ * flux-operator. They talk to the API server by its Service IP and are called by it through their
+ * Services, so none needs cluster DNS; only Spegel does (it finds its peers by DNS), so it follows
+ * CoreDNS. The namespaces are created up front so Secrets can land in them early.
  */
 export class CoreAddons extends pulumi.ComponentResource {
     public readonly fluxNamespace: k8s.core.v1.Namespace;
@@ -40,31 +42,34 @@ export class CoreAddons extends pulumi.ComponentResource {
         this.externalSecretsNamespace = namespace(`${name}-external-secrets-namespace`, EXTERNAL_SECRETS_NAMESPACE, {}, child);
         this.fluxNamespace = namespace(`${name}-flux-namespace`, FLUX_NAMESPACE, {}, child);
 
-        // CoreDNS pods cannot start before the CNI; Helm's wait would time out on NotReady nodes.
+        // Every release's pods need the CNI: before the nodes are Ready, Helm's wait would time out.
+        const network = args.networkReady;
+
         this.coredns = helmRelease(
             `${name}-coredns`,
             { name: "coredns", namespace: "kube-system", source: charts.coredns, values: coreDnsValues(args.coreDnsIp) },
-            { ...child, dependsOn: [args.networkReady] },
+            { ...child, dependsOn: [network] },
         );
-        const afterDns = [this.coredns];
-
         if (args.spegel) {
-            this.spegel = helmRelease(`${name}-spegel`, { name: "spegel", namespace: "kube-system", source: charts.spegel, values: spegelValues() }, { ...child, dependsOn: afterDns });
+            // Spegel bootstraps its peer discovery through cluster DNS.
+            this.spegel = helmRelease(`${name}-spegel`, { name: "spegel", namespace: "kube-system", source: charts.spegel, values: spegelValues() }, { ...child, dependsOn: [this.coredns] });
         }
         this.certManager = helmRelease(
             `${name}-cert-manager`,
             { name: "cert-manager", namespace: certManagerNamespace.metadata.name, source: charts.certManager, values: certManagerValues() },
-            { ...child, dependsOn: [...afterDns, ...args.crds.certManager] },
+            // Its CRDs come from the CRDs phase (the chart's own are off).
+            { ...child, dependsOn: [network, ...args.crds.certManager] },
         );
         this.externalSecrets = helmRelease(
             `${name}-external-secrets`,
             { name: "external-secrets", namespace: this.externalSecretsNamespace.metadata.name, source: charts.externalSecrets, values: externalSecretsValues() },
-            { ...child, dependsOn: [...afterDns, ...args.crds.externalSecrets] },
+            // Its CRDs come from the CRDs phase (the chart's own are off).
+            { ...child, dependsOn: [network, ...args.crds.externalSecrets] },
         );
         this.fluxOperator = helmRelease(
             `${name}-flux-operator`,
             { name: "flux-operator", namespace: this.fluxNamespace.metadata.name, source: charts.fluxOperator, values: fluxOperatorValues() },
-            { ...child, dependsOn: afterDns },
+            { ...child, dependsOn: [network] },
         );
 
         this.registerOutputs({

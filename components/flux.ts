@@ -15,6 +15,14 @@ export interface FluxHandoffArgs {
     fluxOperator: pulumi.Resource;
     /** The Git credentials Secret, when the repository is private. */
     gitCredentials?: pulumi.Resource;
+    /**
+     * What Flux's first sync may hit: CoreDNS (the operator pulls the distribution artifact and
+     * source-controller clones the repository by name), the cert-manager and external-secrets
+     * releases (their webhooks admit Certificates, Issuers and ExternalSecrets) and the
+     * ClusterSecretStore those ExternalSecrets read from. A first apply that fails is retried only
+     * after the sync interval (10 minutes), longer than the release's health check waits.
+     */
+    requires: { coreDns: pulumi.Resource; certManager: pulumi.Resource; externalSecrets: pulumi.Resource; secretStore: pulumi.Resource };
     deletedWith: pulumi.Resource;
 }
 
@@ -45,9 +53,20 @@ export class FluxHandoff extends pulumi.ComponentResource {
             { name: "flux", namespace: args.fluxNamespace.metadata.name, source: args.chart, values: fluxInstanceValues(args.instance) },
             {
                 ...child,
-                // Flux's first sync substitutes cluster-settings and pulls with the credentials, so both
-                // must exist first; the operator provides the CRD and the health check's account.
-                dependsOn: [args.fluxOperator, this.clusterSettings, ...(args.gitCredentials ? [args.gitCredentials] : [])],
+                dependsOn: [
+                    // The FluxInstance CRD and the account the chart's health check runs as.
+                    args.fluxOperator,
+                    // Flux's first sync substitutes cluster-settings and pulls with the credentials.
+                    this.clusterSettings,
+                    ...(args.gitCredentials ? [args.gitCredentials] : []),
+                    // Git fetch and the distribution artifact are fetched by DNS name.
+                    args.requires.coreDns,
+                    // Webhooks the first apply of the Git root may call (Certificates, Issuers, ExternalSecrets).
+                    args.requires.certManager,
+                    args.requires.externalSecrets,
+                    // ExternalSecrets in the Git root read from it.
+                    args.requires.secretStore,
+                ],
             },
         );
 

@@ -108,6 +108,7 @@ export async function main(): Promise<Record<string, unknown>> {
             fluxNamespace: addons.fluxNamespace,
             fluxOperator: addons.fluxOperator,
             gitCredentials: onepassword.gitCredentialsSecret,
+            requires: { coreDns: addons.coredns, certManager: addons.certManager, externalSecrets: addons.externalSecrets, secretStore: onepassword.clusterSecretStore },
             deletedWith,
         },
         inCluster,

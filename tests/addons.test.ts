@@ -119,6 +119,33 @@ describe.each(["infra", "apps"])("stack %s", (stack) => {
         });
     });
 
+    test("the FluxInstance waits for what its first apply and Git fetch need: webhooks, the secret store, DNS", () => {
+        const r = rec();
+        const flux = release(r, "flux");
+        const before = (later: RecordedResource) => (earlier: RecordedResource) => r.isOrderedAfter(later, earlier);
+        const needs = [
+            release(r, "cert-manager"),
+            release(r, "external-secrets"),
+            r.find(`${stack}-onepassword-cluster-secret-store`),
+            release(r, "coredns"),
+            release(r, "flux-operator"),
+            r.find(`${stack}-flux-cluster-settings`),
+            r.find(`${stack}-onepassword-git-credentials`),
+        ];
+        expect(needs.map((n) => [n.name, before(flux)(n)])).toEqual(needs.map((n) => [n.name, true]));
+    });
+
+    test("cert-manager, external-secrets and the flux-operator need the network, not CoreDNS; Spegel needs CoreDNS", () => {
+        const r = rec();
+        const nodes = r.find(`${stack}-cilium-nodes-ready`);
+        const coredns = release(r, "coredns");
+        for (const name of ["cert-manager", "external-secrets", "flux-operator"]) {
+            const rel = release(r, name);
+            expect({ name, afterNodes: r.isOrderedAfter(rel, nodes), independentOfCoreDns: r.areIndependent(rel, coredns) }).toEqual({ name, afterNodes: true, independentOfCoreDns: true });
+        }
+        expect(r.isOrderedAfter(release(r, "spegel"), coredns)).toBe(true);
+    });
+
     test("the SPIRE server runs as root (pod level), so it can bind its socket in the chart's root-owned hostPath", () => {
         // Mutual authentication is on in both committed stack files.
         const spire = (release(rec(), "cilium").inputs.values as { authentication: { mutual: { spire: { install: { server: Record<string, unknown> } } } } }).authentication.mutual.spire;

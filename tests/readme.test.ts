@@ -5,8 +5,11 @@ import type { RecordedResource } from "../tools/engine/recording";
 import { ROOT, runStack } from "./harness";
 
 /**
- * The README's bring-up graph must match the dependencies the program really registers: every
- * arrow is an ordering, and boxes the graph leaves unconnected are really independent.
+ * The README's bring-up graph must match the dependencies the program really registers, exactly:
+ * its arrows are the program's orderings between the boxes with the implied ones left out (the
+ * transitive reduction). A missing arrow, an arrow the program does not register, and an arrow
+ * another path already implies all fail; so do boxes the graph leaves unconnected that are not
+ * independent in the program.
  */
 
 const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
@@ -51,6 +54,45 @@ function boxes(ev: Evaluation, stack: string): Record<string, RecordedResource[]
     };
 }
 
+type Edge = readonly [string, string];
+const edgeName = ([a, b]: Edge) => `${a} --> ${b}`;
+
+/**
+ * The program's orderings between boxes, transitively reduced. Box b comes after box a when every
+ * resource of b waits for every resource of a; `partial` lists pairs where only some do (a box
+ * that does not stand for one stage).
+ */
+function programGraph(ev: Evaluation, map: Record<string, RecordedResource[]>): { edges: Edge[]; partial: string[] } {
+    const ids = Object.keys(map).sort();
+    const after = new Map<string, Set<string>>(ids.map((b) => [b, new Set<string>()]));
+    const partial: string[] = [];
+    for (const a of ids) {
+        for (const b of ids) {
+            if (a === b) continue;
+            const pairs = map[b].flatMap((later) => map[a].map((earlier) => ev.recording.isOrderedAfter(later, earlier)));
+            if (pairs.every(Boolean)) after.get(b)!.add(a);
+            else if (pairs.some(Boolean)) partial.push(`${a} --> ${b}`);
+        }
+    }
+    const edges: Edge[] = [];
+    for (const b of ids) {
+        const before = after.get(b)!;
+        // a --> b is implied when b also comes after some c that itself comes after a.
+        for (const a of before) if (![...before].some((c) => c !== a && after.get(c)!.has(a))) edges.push([a, b]);
+    }
+    return { edges, partial };
+}
+
+/** Arrows the README lacks and arrows it has that the program's reduced graph does not. */
+function compareGraphs(readmeEdges: readonly Edge[], programEdges: readonly Edge[]): { missing: string[]; extra: string[] } {
+    const inReadme = new Set(readmeEdges.map(edgeName));
+    const inProgram = new Set(programEdges.map(edgeName));
+    return {
+        missing: [...inProgram].filter((e) => !inReadme.has(e)).sort(),
+        extra: [...inReadme].filter((e) => !inProgram.has(e)).sort(),
+    };
+}
+
 function reachable(from: string): Set<string> {
     const seen = new Set<string>();
     const stack = [from];
@@ -72,6 +114,22 @@ describe.each(["infra", "apps"])("README bring-up graph vs stack %s", (stack) =>
     test("names exactly the program's stages", () => {
         expect(ids.sort()).toEqual(Object.keys(map).sort());
         for (const [id, resources] of Object.entries(map)) expect({ id, count: resources.length > 0 }).toEqual({ id, count: true });
+    });
+
+    test("has exactly the program's orderings as arrows, none missing, none extra, none implied by another path", () => {
+        const program = programGraph(ev, map);
+        expect(program.partial).toEqual([]);
+        expect(compareGraphs(edges, program.edges)).toEqual({ missing: [], extra: [] });
+    });
+
+    test("the comparison catches a missing arrow, an unregistered one and an implied one", () => {
+        const program = programGraph(ev, map).edges;
+        expect(compareGraphs(program, program)).toEqual({ missing: [], extra: [] });
+        const dropped = program.find((e) => edgeName(e) === "coredns --> flux")!;
+        expect(compareGraphs(program.filter((e) => e !== dropped), program)).toEqual({ missing: ["coredns --> flux"], extra: [] });
+        // Spegel and the FluxInstance are independent; the API gate comes before Cilium only through other boxes.
+        const withExtra: Edge[] = [...program, ["spegel", "flux"], ["api", "cilium"]];
+        expect(compareGraphs(withExtra, program)).toEqual({ missing: [], extra: ["api --> cilium", "spegel --> flux"] });
     });
 
     test("every arrow is an ordering the program registers", () => {
