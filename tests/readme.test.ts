@@ -2,6 +2,8 @@ import * as fs from "fs";
 import * as path from "path";
 import type { Evaluation } from "../tools/engine/engine";
 import type { RecordedResource } from "../tools/engine/recording";
+import { RELEASE_TIMEOUT_SECONDS } from "../components/release";
+import { fluxInstanceValues } from "../planners/addon-values";
 import { ROOT, runStack } from "./harness";
 
 /**
@@ -145,6 +147,25 @@ describe.each(["infra", "apps"])("README bring-up graph vs stack %s", (stack) =>
                 if (a >= b || fromA.has(b) || reachable(b).has(a)) continue;
                 expect({ pair: `${a} / ${b}`, independent: ev.recording.areIndependent(map[a][0], map[b][0]) }).toEqual({ pair: `${a} / ${b}`, independent: true });
             }
+        }
+    });
+});
+
+describe("a hand-off that does not become Ready, as the README describes it", () => {
+    const row = readme.split("\n").find((l) => l.startsWith("| `flux` release"))!;
+    const paragraph = /^#### When the hand-off fails\n[\s\S]*?(?=\n#)/m.exec(readme)?.[0] ?? "";
+    const healthcheck = fluxInstanceValues({ fluxVersion: "2.7.2", operatorVersion: "0.33.0", gitops: { url: "https://example.test/repo", ref: "refs/heads/main", path: "p" } }).healthcheck as { timeout: string };
+
+    test("the step table points to it, and no longer promises a HealthCheckFailed the user never sees", () => {
+        expect(row).toContain("(#when-the-hand-off-fails)");
+        expect(readme).not.toContain("HealthCheckFailed");
+    });
+
+    test("names the chart's health-check Job, its real bound and the release's, and what to run to find out why", () => {
+        expect(paragraph).toContain("`flux-operator-cli wait instance flux --timeout=" + healthcheck.timeout + "`");
+        expect(paragraph).toContain(`${RELEASE_TIMEOUT_SECONDS} s`);
+        for (const command of ["kubectl -n flux-system logs job/flux-healthcheck", "kubectl -n flux-system describe fluxinstance flux", "kubectl -n flux-system get gitrepository"]) {
+            expect({ command, named: paragraph.includes(command) }).toEqual({ command, named: true });
         }
     });
 });
