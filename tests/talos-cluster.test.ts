@@ -39,7 +39,7 @@ describe.each(Object.entries(stacks))("stack %s", (stack, { hosts, ips }) => {
         expect(YAML.parse(schematic.inputs.schematic as string)).toEqual({
             customization: {
                 extraKernelArgs: ["module_blacklist=e1000e", "init_on_alloc=0", "init_on_free=0", "mitigations=off", "security=none", "apparmor=0", "talos.auditd.disabled=1"],
-                systemExtensions: { officialExtensions: ["siderolabs/intel-ucode", "siderolabs/i915-ucode", "siderolabs/iscsi-tools", "siderolabs/nfsrahead"] },
+                systemExtensions: { officialExtensions: ["siderolabs/intel-ucode", "siderolabs/i915", "siderolabs/iscsi-tools", "siderolabs/nfsrahead"] },
             },
         });
     });
