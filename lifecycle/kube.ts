@@ -4,6 +4,7 @@ import type { ApiCredentials } from "../readiness/kubeconfig";
 /**
  * The few Kubernetes API calls a rollout needs, as raw REST with the admin client certificate (no
  * kubectl, no client library): nodes, cordon, the pods on a node, evictions, node deletion.
+ * Requests and answers as kubectl and the API server have them: tests/support/sim/SOURCES.md K1-K5.
  */
 
 /** Annotation the rollout sets when it cordons a node, so a resumed run knows to uncordon it. */

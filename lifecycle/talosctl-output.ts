@@ -1,6 +1,7 @@
 /**
  * Parsers for talosctl's output, as checked against talosctl v1.11.2 / v1.12.1 / v1.13.0 (generated
- * CLI references in siderolabs/docs and the cmd/talosctl sources; see README, "Day 2"):
+ * CLI references in siderolabs/docs and the cmd/talosctl sources; each fact with its source in
+ * tests/support/sim/SOURCES.md):
  * `get -o json` is a stream of indented JSON objects (never an array); `etcd members|status` are
  * Go tabwriter tables (padding 3) with no JSON form; `apply-config --dry-run` prints its summary on
  * stderr (stdout on older clients).

@@ -35,7 +35,7 @@ export function copyMachineSecrets(s: MachineSecrets): MachineSecrets {
  * yaml.v3, so the keys are the lower-cased Go field names in struct order and the indent is four
  * spaces; `Clock` is skipped (`yaml:"-"`); both encryption secrets are `omitempty`, AESCBC first.
  * Certificates and keys are base64 (standard) of PEM under `crt`/`key`, byte-identical to the
- * provider's `cert`/`key` (TF `secretsBundleTomachineSecrets`). See notes/talosctl.md §13.
+ * provider's `cert`/`key` (TF `secretsBundleTomachineSecrets`). See tests/support/sim/SOURCES.md §13.
  */
 
 /** How each certificate of the bundle is named in secrets.yaml and in the provider's object. */

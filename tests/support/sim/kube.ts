@@ -1,7 +1,8 @@
 /**
  * The simulated Kubernetes API: HTTPS on 127.0.0.1 with client-certificate auth (401 without the
  * sim's admin certificate), serving the Node/Pod/PDB/eviction subset a drain needs (facts:
- * /work/notes/k8s-renovate-policy.md part A). Raw REST, JSON bodies, `Status` errors.
+ * SOURCES.md in this folder, K1 cordon, K2 pod listing, K3/K4 eviction, K5 node deletion). Raw
+ * REST, JSON bodies, `Status` errors.
  */
 import * as https from "https";
 import type { IncomingMessage, ServerResponse } from "http";

@@ -1,6 +1,6 @@
 /**
  * Machine configuration handling for the sim: parsing multi-document Talos configs, the
- * `CanApplyImmediate` rule (talosctl notes §10), unified diffs for apply-config output, installer
+ * `CanApplyImmediate` rule (SOURCES.md §10), unified diffs for apply-config output, installer
  * image references, and the Kubernetes image rewrites `upgrade-k8s` performs.
  */
 import YAML from "yaml";

@@ -1,8 +1,9 @@
 /**
  * The talosctl emulation: what the fake `talosctl` binary does, per emulated client version,
  * against the simulated cluster. The generated script only forwards argv/cwd/env here and
- * relays stdout/stderr/exit code. Facts: /work/notes/talosctl.md (cited by section in comments);
- * behaviour not documented there is marked "guess" and listed in README.md.
+ * relays stdout/stderr/exit code. Facts about the real talosctl: SOURCES.md in this folder, cited
+ * by section (§N) in the banners below; behaviour no source documents is marked "guess" and listed
+ * in README.md.
  */
 import { X509Certificate, createHash } from "crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "fs";
@@ -252,7 +253,7 @@ class Run {
     }
 
     // -----------------------------------------------------------------------------------------
-    // Client plumbing (GlobalArgs.WithClient / WithClientMaintenance)
+    // Client plumbing (GlobalArgs.WithClient / WithClientMaintenance; SOURCES.md §0)
     // -----------------------------------------------------------------------------------------
 
     private abs(p: string): string {
@@ -399,7 +400,7 @@ class Run {
     }
 
     // -----------------------------------------------------------------------------------------
-    // version
+    // version (SOURCES.md §1)
     // -----------------------------------------------------------------------------------------
 
     private versionBlock(tag: string): string {
@@ -468,7 +469,7 @@ class Run {
     }
 
     // -----------------------------------------------------------------------------------------
-    // get
+    // get (SOURCES.md §2, §12)
     // -----------------------------------------------------------------------------------------
 
     private resourceDefs(): ResourceDef[] {
@@ -541,7 +542,7 @@ class Run {
     }
 
     // -----------------------------------------------------------------------------------------
-    // read, kubeconfig
+    // read (SOURCES.md §12), kubeconfig (no source: guesses, README.md)
     // -----------------------------------------------------------------------------------------
 
     private async read(): Promise<void> {
@@ -638,7 +639,7 @@ class Run {
     }
 
     // -----------------------------------------------------------------------------------------
-    // etcd
+    // etcd (SOURCES.md §3)
     // -----------------------------------------------------------------------------------------
 
     private memberRows(n: SimNode, addr: string): string[] {
@@ -808,7 +809,7 @@ class Run {
     }
 
     // -----------------------------------------------------------------------------------------
-    // upgrade / reboot / shutdown / reset and the --wait tracker
+    // upgrade / reboot / shutdown / reset and the --wait tracker (SOURCES.md §4, §7, §8)
     // -----------------------------------------------------------------------------------------
 
     private line(addr: string, msg: string): void {
@@ -1105,7 +1106,7 @@ class Run {
     }
 
     // -----------------------------------------------------------------------------------------
-    // apply-config
+    // apply-config (SOURCES.md §9, §10)
     // -----------------------------------------------------------------------------------------
 
     private async applyConfig(): Promise<void> {
@@ -1173,7 +1174,7 @@ class Run {
     }
 
     // -----------------------------------------------------------------------------------------
-    // upgrade-k8s
+    // upgrade-k8s (SOURCES.md §5)
     // -----------------------------------------------------------------------------------------
 
     private async upgradeK8s(): Promise<void> {
@@ -1271,7 +1272,7 @@ class Run {
     }
 
     // -----------------------------------------------------------------------------------------
-    // service, bootstrap, config info, health
+    // service, bootstrap (SOURCES.md §6), config info (§13), health (§11)
     // -----------------------------------------------------------------------------------------
 
     private agoText(at: number): string {
