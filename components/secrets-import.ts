@@ -12,8 +12,8 @@ import type { MachineSecrets } from "../talos/provider/types";
  * Re-creating a lost stack from the 1Password backup (components/secrets-backup.ts) without
  * regenerating anything: the program reads the backup, writes it to a private temp file, and passes
  * that file's path as the `import` resource option of `talos.machine.Secrets`. The provider's
- * import takes a *path* to a secrets.yaml, opened by the provider process (notes/provider-versions.md
- * §5), so it must be absolute and exist until the engine has run the import step (the end of the
+ * import takes a *path* to a secrets.yaml, opened by the provider process (the Terraform provider's
+ * `ImportState` in talos_machine_secrets_resource.go, unchanged from v0.6.0 to v0.11), so it must be absolute and exist until the engine has run the import step (the end of the
  * program). Runbook: talos/secrets-backup.md.
  *
  * What the provider does on import: it stores talosVersion "v1.3" (the program's

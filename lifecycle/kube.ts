@@ -93,7 +93,8 @@ export class Kube {
     /** Cordons (or uncordons) a node; cordoning marks it as the rollout's so a resumed run uncordons it. */
     async setCordon(name: string, cordon: boolean): Promise<void> {
         const patch = { metadata: { annotations: { [CORDON_ANNOTATION]: cordon ? "rollout" : null } }, spec: { unschedulable: cordon } };
-        await this.json("PATCH", `/api/v1/nodes/${encodeURIComponent(name)}`, { json: patch, contentType: "application/strategic-merge-patch+json" });
+        // A PATCH answers 200, or 201 where the server reports the object as created (SOURCES.md K1).
+        await this.json("PATCH", `/api/v1/nodes/${encodeURIComponent(name)}`, { json: patch, contentType: "application/strategic-merge-patch+json" }, [200, 201]);
     }
 
     /** Deletes a Node object; true if it existed. */

@@ -91,6 +91,25 @@ test("a node that comes back on the old version stops the rollout; nothing after
     expect(cordonedAtEnd(sim)).toEqual([]);
 }, 60_000);
 
+test("a node that never returns from its upgrade stops the rollout at the node timeout, naming it; no other node is touched and the rest stay schedulable", async () => {
+    const before = await start(1);
+    sim.faults.neverReturns("cp-2");
+    const req = request(sim, "update", before.target, withTalos(before, "v1.12.1"), { timings: { ...request(sim, "update", undefined, before).policy.timings, nodeMs: 1500 } });
+    const run = await runCli(sim, req);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/rollout failed: cp-2 back from its reboot: not ready after 1\.5s \(\d+ attempts\); last failure: the Talos API does not answer/);
+    // cp-1 done, cp-2 down for good, cp-3 and the worker never disrupted.
+    expect(sim.nodes().map((n) => [n.hostname, n.version])).toEqual([
+        ["cp-1", "v1.12.1"],
+        ["cp-2", "v1.11.6"],
+        ["cp-3", "v1.11.6"],
+        ["w-1", "v1.11.6"],
+    ]);
+    expect(new Set(sim.events.filter(disruptive).map((e) => e.node))).toEqual(new Set(["cp-1", "cp-2"]));
+    expect(overlaps(disruptionIntervals(sim.events))).toEqual([]);
+    expect(cordonedAtEnd(sim)).toEqual([]);
+}, 60_000);
+
 test("an unhealthy etcd member holds the gate shut before the first node: nothing is disrupted", async () => {
     const before = await start(0);
     sim.faults.etcdUnhealthy("cp-3", "etcdserver: request timed out");

@@ -1266,7 +1266,7 @@ class Run {
         out("updating manifests");
         for (const m of ["Secret bootstrap-token-simtok", "ClusterRoleBinding system-bootstrap-approve-node-client-csr", "ServiceAccount kube-system/kube-proxy", "DaemonSet kube-system/kube-proxy", "Deployment kube-system/coredns"]) {
             out(` > processing manifest ${m}`);
-            out(dry ? " < apply skipped in dry run" : ` < update applied, diff:`);
+            out(dry ? " > apply skipped in dry run" : ` < update applied, diff:`);
         }
         if (!dry) this.c.emit("sim", "k8s-upgraded", undefined, { from, to });
     }
