@@ -12,4 +12,7 @@ module.exports = {
     testMatch: ["**/*.test.ts"],
     transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
     testTimeout: 30000,
+    // Disconnects the inspector sessions a test file opened (Pulumi's function serialization) when
+    // it ends; left connected, they keep every file's modules alive until the worker exits.
+    setupFilesAfterEnv: ["<rootDir>/tests/support/close-inspector-sessions.ts"],
 };
