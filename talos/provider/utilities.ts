@@ -1,10 +1,9 @@
 /**
- * The one Talos provider release this binding targets. v0.6.1 wraps terraform-provider-talos
- * v0.9.0, whose Talos machinery is v1.11.0: its default config contract, installer and
- * Kubernetes defaults match Talos 1.11, which is what the clusters run. v0.8.x (machinery 1.13)
- * would work too but generates configs with a newer library than the nodes run, and its extras
- * (write-only client config, staged_if_needing_reboot) are not needed here; reset-on-destroy even
- * needs the client config kept in state.
+ * The provider release a resource or invoke gets when its options name none: v0.6.1, the release
+ * whose schema this binding was checked against (tests/talos-binding.test.ts). The program never
+ * relies on it: TalosCluster passes the release of the cluster's Talos minor (model/talos.ts
+ * TALOS_RELEASES, which Renovate keeps current), because each release generates machine configs
+ * with its own Talos machinery.
  */
 export const PROVIDER_VERSION = "0.6.1";
 
