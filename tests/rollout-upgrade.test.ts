@@ -110,6 +110,17 @@ test("a node that never returns from its upgrade stops the rollout at the node t
     expect(cordonedAtEnd(sim)).toEqual([]);
 }, 60_000);
 
+test("a schematic change whose node comes back on the old schematic stops the rollout; nothing after it is touched", async () => {
+    const before = await start(0, "v1.11.6");
+    const NEW = "b".repeat(64);
+    sim.faults.comesBackOn("cp-1", { schematic: SCHEMATIC });
+    const run = await runCli(sim, request(sim, "update", before.target, withTalos(before, "v1.11.6", NEW)));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`rollout failed: cp-1 back from its reboot: cp-1 came back on Talos v1.11.6 (schematic ${SCHEMATIC}) instead of v1.11.6 (schematic ${NEW})`);
+    expect(new Set(sim.events.filter(disruptive).map((e) => e.node))).toEqual(new Set(["cp-1"]));
+    expect(cordonedAtEnd(sim)).toEqual([]);
+}, 60_000);
+
 test("an unhealthy etcd member holds the gate shut before the first node: nothing is disrupted", async () => {
     const before = await start(0);
     sim.faults.etcdUnhealthy("cp-3", "etcdserver: request timed out");
