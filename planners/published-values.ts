@@ -1,0 +1,115 @@
+import { stringify } from "yaml";
+
+/**
+ * The values of every Helm release the program installs, published in the cluster so that a Flux
+ * HelmRelease adopts the release with exactly those values (`valuesFrom`) instead of restating
+ * them by hand. Pure: the component (components/published-values.ts) resolves the Outputs and
+ * says which leaves are secret; this file decides names, the text and the split.
+ */
+
+/** The data key the values are published under: helm-controller's default `valuesKey`. */
+export const VALUES_KEY = "values.yaml";
+
+/**
+ * Labels of the published ConfigMap and Secret. helm-controller (Flux 2.7 and later) reconciles
+ * a HelmRelease as soon as a ConfigMap or Secret it takes values from, and that carries this
+ * label, changes; without it a change waits for the HelmRelease's interval.
+ */
+export const WATCH_LABELS: Readonly<Record<string, string>> = { "reconcile.fluxcd.io/watch": "Enabled" };
+
+/** Name of the ConfigMap (and, when the values hold secret leaves, of the Secret) for a release. */
+export function valuesObjectName(release: string): string {
+    return `${release}-values`;
+}
+
+/**
+ * The text published for a values tree: YAML, keys in the order given, no anchors or aliases,
+ * no line folding, so the same values give the same bytes. Strings are quoted by YAML 1.1's
+ * rules: Helm reads values with sigs.k8s.io/yaml, for which a plain `yes`, `on` or `n` is a
+ * boolean; quoted, they stay the strings the release got (YAML 1.2 readers agree).
+ */
+export function valuesYaml(values: Record<string, unknown>): string {
+    return stringify(values, { version: "1.1", lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+/** A path into a values tree: map keys, and array indices as numbers. */
+export type ValuesPath = readonly (string | number)[];
+
+/** The values split in two trees that merge back (see `mergeValues`) into the original. */
+export interface SplitValues {
+    /** Everything but the secret leaves: what a ConfigMap may hold. */
+    plain: Record<string, unknown>;
+    /** Only the secret leaves, at their paths; `{}` when there are none. */
+    secret: Record<string, unknown>;
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * Where a secret path is cut out of `values`: the path itself, or the first list on the way to it.
+ * Lists are replaced whole when values are merged, so a secret inside one moves the whole list to
+ * the secret side. Undefined when the path is not in `values`.
+ */
+function cutOf(values: Record<string, unknown>, path: ValuesPath): string[] | undefined {
+    let node: unknown = values;
+    const cut: string[] = [];
+    for (const key of path) {
+        if (Array.isArray(node)) return cut;
+        if (!isMap(node) || !Object.prototype.hasOwnProperty.call(node, String(key))) return undefined;
+        cut.push(String(key));
+        node = node[String(key)];
+    }
+    return cut;
+}
+
+/** The distinct cuts, without those inside another one. */
+function cuts(values: Record<string, unknown>, secretPaths: readonly ValuesPath[]): string[][] {
+    const all = secretPaths.map((p) => cutOf(values, p)).filter((c): c is string[] => c !== undefined);
+    const unique = [...new Map(all.map((c) => [JSON.stringify(c), c])).values()];
+    const inside = (inner: string[], outer: string[]) => outer.length < inner.length && outer.every((k, i) => inner[i] === k);
+    return unique.filter((c) => !unique.some((o) => inside(c, o)));
+}
+
+/** The part of `tree` on one side of the cuts: at them and below (`keepCut`), or everything else. */
+function select(tree: Record<string, unknown>, paths: string[][], prefix: string[], keepCut: boolean): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(tree)) {
+        const path = [...prefix, key];
+        const isCut = paths.some((c) => c.length === path.length && c.every((k, i) => path[i] === k));
+        const above = paths.some((c) => c.length > path.length && path.every((k, i) => c[i] === k));
+        if (isCut) {
+            if (keepCut) out[key] = value;
+        } else if (above && isMap(value)) {
+            const part = select(value, paths, path, keepCut);
+            // An object left empty only because its secret leaves moved out is not published.
+            if (Object.keys(part).length > 0) out[key] = part;
+        } else if (!keepCut) {
+            out[key] = value;
+        }
+    }
+    return out;
+}
+
+/**
+ * Splits `values` at the secret leaves: `plain` holds no value at any secret path and `secret`
+ * holds only those, so `mergeValues(plain, secret)` is `values` again (keys in another order at
+ * most). A secret at the root makes the whole tree secret.
+ */
+export function splitSecretLeaves(values: Record<string, unknown>, secretPaths: readonly ValuesPath[]): SplitValues {
+    const paths = cuts(values, secretPaths);
+    if (paths.some((p) => p.length === 0)) return { plain: {}, secret: values };
+    return { plain: select(values, paths, [], false), secret: select(values, paths, [], true) };
+}
+
+/**
+ * How helm-controller combines values sources (fluxcd/pkg chartutil MergeMaps, Helm's own merge):
+ * `b` on top of `a`, maps merged key by key, anything else (lists included) replaced whole.
+ */
+export function mergeValues(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = { ...a };
+    for (const [key, value] of Object.entries(b)) {
+        const base = out[key];
+        out[key] = isMap(value) && isMap(base) ? mergeValues(base, value) : value;
+    }
+    return out;
+}
