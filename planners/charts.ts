@@ -47,6 +47,16 @@ export function isChartKey(key: string): key is ChartKey {
     return Object.prototype.hasOwnProperty.call(CHARTS, key);
 }
 
+/**
+ * A chart as Helm and Flux address it: a repository (a classic `https://` one, or the `oci://`
+ * location the chart lives under) and the chart's name in it.
+ */
+export function chartReference(source: ChartSource): { repository: string; chart: string } {
+    if (source.repo) return { repository: source.repo, chart: source.chart };
+    const slash = source.chart.lastIndexOf("/");
+    return { repository: source.chart.slice(0, slash), chart: source.chart.slice(slash + 1) };
+}
+
 /** Applies per-chart overrides to the pinned defaults. Unknown keys must be rejected by the caller. */
 export function resolveCharts(overrides: Partial<Record<ChartKey, { version?: string; repo?: string }>>): ChartCatalog {
     const out = {} as ChartCatalog;

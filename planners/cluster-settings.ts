@@ -1,4 +1,5 @@
-import type { PlatformConfig } from "../model";
+import type { ChartCatalog, ChartKey, PlatformConfig } from "../model";
+import { chartReference } from "./charts";
 import { CONNECT_TOKEN_SECRET, COREDNS_REPLICAS, SECRET_STORE_NAME } from "./constants";
 
 /** The parts of the configuration cluster-settings summarises for Flux. */
@@ -38,7 +39,30 @@ export function derivedClusterSettings(cfg: ClusterSettingsInputs): Record<strin
     // Shared pool manifests carry one pool per cluster; each cluster enables only its own.
     settings[poolDisabledKey(cfg.cluster.name)] = "false";
     for (const peer of cfg.clustermesh.peers) settings[poolDisabledKey(peer.name)] = "true";
+    return { ...settings, ...chartSettings(cfg.charts) };
+}
+
+/**
+ * Where every chart of the catalog comes from, so that the GitOps repository's HelmRepository and
+ * HelmRelease adopt a bootstrap release at exactly its chart and version (README, "After the
+ * hand-off"): `<KEY>_CHART` (the chart's name), `<KEY>_CHART_REPOSITORY` (`https://` or the
+ * `oci://` location it lives under) and `<KEY>_CHART_VERSION`, for catalog key `<key>`.
+ */
+export function chartSettings(charts: ChartCatalog): Record<string, string> {
+    const settings: Record<string, string> = {};
+    for (const key of Object.keys(charts) as ChartKey[]) {
+        const prefix = chartSettingsPrefix(key);
+        const { repository, chart } = chartReference(charts[key]);
+        settings[`${prefix}_CHART`] = chart;
+        settings[`${prefix}_CHART_REPOSITORY`] = repository;
+        settings[`${prefix}_CHART_VERSION`] = charts[key].version;
+    }
     return settings;
+}
+
+/** `CERT_MANAGER` for catalog key `certManager`. */
+export function chartSettingsPrefix(key: ChartKey): string {
+    return key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
 }
 
 /** `INFRA_POOL_DISABLED` for cluster `infra`. */

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { coreDnsValues, fluxInstanceValues } from "../planners/addon-values";
 import { ciliumValues, meshPeers } from "../planners/cilium-values";
-import { clusterSettings, derivedClusterSettings } from "../planners/cluster-settings";
+import { chartSettings, clusterSettings, derivedClusterSettings } from "../planners/cluster-settings";
 import type { PlatformConfig } from "../model";
 import { parseStackConfig } from "../stacks/config/parse";
 import { fixtures } from "./fixtures";
@@ -135,7 +135,28 @@ describe("cluster-settings", () => {
             EXTERNAL_SECRET_STORE: "onepassword",
             ONEPASSWORD_CONNECT_HOST: "http://opconnect.monosense.dev",
             ONEPASSWORD_CONNECT_TOKEN_SECRET: "onepassword-connect-token",
+            ...chartSettings(infra.charts),
         });
+    });
+
+    test("names every chart of the catalog: its name, its repository (https:// or the oci:// location) and its version", () => {
+        const charts = chartSettings(infra.charts);
+        expect(Object.keys(charts).length).toBe(3 * Object.keys(infra.charts).length);
+        expect(charts).toMatchObject({
+            CILIUM_CHART: "cilium",
+            CILIUM_CHART_REPOSITORY: "https://helm.cilium.io/",
+            CILIUM_CHART_VERSION: "1.18.3",
+            SPEGEL_CHART: "spegel",
+            SPEGEL_CHART_REPOSITORY: "oci://ghcr.io/spegel-org/helm-charts",
+            SPEGEL_CHART_VERSION: "0.4.0",
+            FLUX_INSTANCE_CHART: "flux-instance",
+            FLUX_INSTANCE_CHART_REPOSITORY: "oci://ghcr.io/controlplaneio-fluxcd/charts",
+            PROMETHEUS_OPERATOR_CRDS_CHART_VERSION: "24.0.2",
+        });
+        // A stack's chart override is what cluster-settings says.
+        const base = stackConfig("infra");
+        const overridden = platform("infra", withKeys(base, { "platform:charts": { cilium: { version: "1.18.4", repo: "https://charts.example.test/cilium" } } }));
+        expect(chartSettings(overridden.charts)).toMatchObject({ CILIUM_CHART_VERSION: "1.18.4", CILIUM_CHART_REPOSITORY: "https://charts.example.test/cilium" });
     });
 
     test("adds the extra keys from config, sorted", () => {

@@ -100,7 +100,8 @@ export function checkClusterSettings(cfg: Pick<PlatformInput, "clusterSettings">
         cluster: { name: all.cluster?.name ?? "", id: 0 },
         network: {},
         cilium: { lbPool: {} },
-        charts: { cilium: {} },
+        // Only the keys matter: every chart of the catalog names its own.
+        charts: CHARTS,
         clustermesh: { peers: all.clustermesh?.peers ?? [] },
         bgp: {},
         onepassword: {},
