@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ChartSource } from "../model";
+import { publishValues } from "./published-values";
 
 /** Helm's wait bound for every release: fresh bare-metal pulls can be slow. */
 export const RELEASE_TIMEOUT_SECONDS = 600;
@@ -10,7 +11,8 @@ export interface ReleaseSpec {
     name: string;
     namespace: pulumi.Input<string>;
     source: ChartSource;
-    values: pulumi.Input<Record<string, unknown>>;
+    /** A plain tree whose leaves may be Outputs, so a secret stays one leaf (and is published as one). */
+    values: Record<string, unknown>;
     /** Don't wait for the release's resources (only where a real gate follows; see its caller). */
     skipAwait?: boolean;
 }
@@ -18,10 +20,12 @@ export interface ReleaseSpec {
 /**
  * A Helm release (`helm.v3.Release`: the Helm resource that previews before the cluster exists),
  * pinned to an exact chart version from `planners/charts.ts`, with an explicit name and timeout.
+ * Every release publishes the values it got, once it is installed (components/published-values.ts):
+ * built here, so no release can go without.
  */
 export function helmRelease(resourceName: string, spec: ReleaseSpec, opts: pulumi.CustomResourceOptions): k8s.helm.v3.Release {
     const { chart, repo, version } = spec.source;
-    return new k8s.helm.v3.Release(
+    const release = new k8s.helm.v3.Release(
         resourceName,
         {
             name: spec.name,
@@ -35,6 +39,14 @@ export function helmRelease(resourceName: string, spec: ReleaseSpec, opts: pulum
         },
         opts,
     );
+    publishValues(
+        resourceName,
+        { name: spec.name, namespace: spec.namespace },
+        spec.values,
+        // Beside the release, in its namespace once it is installed; nothing waits for them.
+        { parent: opts.parent, provider: opts.provider, deletedWith: opts.deletedWith, dependsOn: [release] },
+    );
+    return release;
 }
 
 /** A Namespace, named exactly (no auto-naming suffix), optionally with labels. */

@@ -97,6 +97,19 @@ describe("content is exactly what the program registers", () => {
         expect(reviewable.join("\n")).not.toMatch(/FAKE-1password/);
     });
 
+    test("each release's published values render as manifests: the ConfigMap's text in full, the Secret's only as a placeholder", () => {
+        for (const a of [infra, apps]) {
+            for (const name of [...a.keys()].filter((k) => k.startsWith("helm/"))) {
+                const release = parse(file(a, name)) as { name: string; namespace: string };
+                const map = parse(file(a, `manifests/ConfigMap_${release.namespace}_${release.name}-values.yaml`));
+                expect(Object.keys(map.data)).toEqual(["values.yaml"]);
+            }
+            const cilium = parse(file(a, "manifests/ConfigMap_kube-system_cilium-values.yaml")).data["values.yaml"] as string;
+            expect(parse(cilium).tls.ca).toEqual({ cert: expect.any(String) });
+            expect(parse(file(a, "manifests/Secret_kube-system_cilium-values.yaml")).stringData).toEqual({ "values.yaml": "FAKE-SECRET(stringData.values.yaml)" });
+        }
+    });
+
     test("outputs.json shows secret outputs as [secret]", () => {
         const outputs = JSON.parse(file(infra, "outputs.json"));
         expect(outputs).toMatchObject({ kubeconfig: "[secret]", talosconfig: "[secret]", meshCaKeyPem: "[secret]", cluster: { name: "infra", id: 1 } });
