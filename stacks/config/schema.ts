@@ -118,7 +118,11 @@ export const CiliumSchema = z
         mutualAuth: z
             .object({
                 enabled: z.boolean().default(false),
-                /** StorageClass for the SPIRE server; unset keeps its data on an emptyDir (see README). */
+                /**
+                 * StorageClass for the SPIRE server's data (/run/spire/data). Unset: the chart mounts no volume
+                 * there, so the data lives in the container's writable layer and is lost whenever the container
+                 * restarts (see the README on SPIRE).
+                 */
                 storageClass: z.string().min(1).optional(),
             })
             .strict()
