@@ -50,7 +50,7 @@ export function collectUserPatches(facts: PatchFacts, problems: Problems): UserP
 
     const dir = path.join(facts.root, facts.cluster);
     if (!fs.existsSync(dir)) return out;
-    for (const entry of fs.readdirSync(dir).sort()) {
+    for (const entry of listed(dir)) {
         const full = path.join(dir, entry);
         if (entry === "README.md") continue;
         if (!fs.statSync(full).isDirectory() || !CLUSTER_DIRS.includes(entry)) {
@@ -96,8 +96,7 @@ export function readUserPatches(cfg: PlatformConfig, root = TALOS_PATCH_ROOT): U
 
 /** talos/ itself: cluster folders, provider/, README.md. A stray folder or patch file there applies to nothing. */
 function checkRoot(facts: PatchFacts, problems: Problems, rel: (p: string) => string): void {
-    for (const entry of fs.readdirSync(facts.root).sort()) {
-        if (entry.startsWith(".")) continue;
+    for (const entry of listed(facts.root)) {
         const full = path.join(facts.root, entry);
         if (fs.statSync(full).isDirectory()) {
             if (facts.clusters.includes(entry) || OWN_DIRS.includes(entry)) continue;
@@ -130,14 +129,23 @@ function stackFileClusters(projectDir: string): string[] {
         });
 }
 
-function yamlFiles(dir: string, problems: Problems, rel: (p: string) => string): string[] {
-    if (!fs.existsSync(dir)) return [];
+/**
+ * A folder's entries in name order, without dotfiles: a `.gitkeep` keeping an empty folder in Git,
+ * macOS Finder's `.DS_Store`, an editor's lock or swap file are not patches, wherever they are.
+ */
+function listed(dir: string): string[] {
     return fs
         .readdirSync(dir)
-        .sort()
+        .filter((entry) => !entry.startsWith("."))
+        .sort();
+}
+
+function yamlFiles(dir: string, problems: Problems, rel: (p: string) => string): string[] {
+    if (!fs.existsSync(dir)) return [];
+    return listed(dir)
         .filter((f) => {
             if (/\.ya?ml$/.test(f)) return true;
-            if (f !== ".gitkeep") problems.add(rel(path.join(dir, f)), undefined, "is not a .yaml patch file; remove or rename it");
+            problems.add(rel(path.join(dir, f)), undefined, "is not a .yaml patch file; remove or rename it");
             return false;
         })
         .map((f) => path.join(dir, f));

@@ -41,6 +41,12 @@ describe("valid stack configurations", () => {
     test.each(fixtures("valid").map((f) => [f.name, f] as const))("fixture %s parses", (_name, fixture) => {
         expect(() => parseFixture("valid", fixture.name, fixture.config)).not.toThrow();
     });
+
+    test("dotfiles under talos/ are skipped, not refused, and the patch next to them applies", () => {
+        const fixture = fixtures("valid").find((f) => f.name === "patch-dotfiles")!;
+        const { userPatches } = parseFixture("valid", fixture.name, fixture.config);
+        expect(userPatches).toEqual({ all: [expect.stringContaining("max_user_watches")], controlplane: [], worker: [], nodes: {} });
+    });
 });
 
 describe("invalid stack configurations", () => {
