@@ -28,6 +28,13 @@ describe("readStackFile", () => {
         );
     });
 
+    test("a file that is not valid YAML is named in the error, with the line", () => {
+        const file = write("config:\n  platform:cluster:\n    name: infra\n   id: 1\n");
+        expect(() => readStackFile(file, "platform")).toThrow(`${file} is not valid YAML: All mapping items must start at the same column at line 4, column 1`);
+        const duplicate = write("config:\n  platform:addons: {spegel: false}\n  platform:addons: {spegel: true}\n");
+        expect(() => readStackFile(duplicate, "platform")).toThrow(`${duplicate} is not valid YAML: Map keys must be unique at line 3, column 3`);
+    });
+
     test("a file with only what `pulumi stack init` writes says so too", () => {
         const file = write("encryptionsalt: v1:abc:def\n");
         expect(() => readStackFile(file, "platform")).toThrow(`${file} has no config: section; stack settings go under a top-level config: key`);

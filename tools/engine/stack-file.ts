@@ -7,12 +7,18 @@ import type { RawConfig } from "../../stacks/config/parse";
  * way the CLI does: `namespace:key` keys (a bare key gets the project namespace), scalars as
  * strings, structured values as JSON text. `secure:` values cannot be decrypted without the
  * stack's passphrase, so each becomes a clearly fake, deterministic placeholder and its key is
- * marked secret. A file without a `config:` section is an error.
+ * marked secret. A file that is not valid YAML, or has no `config:` section, is an error naming it.
  */
 export function readStackFile(file: string, project: string): RawConfig {
     const text = fs.readFileSync(file, "utf8");
+    let doc: Record<string, unknown> | null;
+    try {
+        doc = YAML.parse(text) as Record<string, unknown> | null;
+    } catch (e) {
+        // The parser's message says where (line, column, the lines around it) but not in which file.
+        throw new Error(`${file} is not valid YAML: ${(e as Error).message}`);
+    }
     // Without config: Pulumi reads no settings at all; say that rather than report every key missing.
-    const doc = YAML.parse(text) as Record<string, unknown> | null;
     if (doc === null || typeof doc !== "object" || !("config" in doc)) {
         // Keys Pulumi itself writes at the top level of a stack file are not misplaced settings.
         const stray = doc !== null && typeof doc === "object" ? Object.keys(doc).filter((k) => !["encryptionsalt", "secretsprovider", "encryptedkey", "environment"].includes(k)) : [];
