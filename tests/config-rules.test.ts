@@ -52,6 +52,15 @@ describe("a value set as a secret is never printed", () => {
     });
 });
 
+describe("a key that holds no credentials must not be a secret", () => {
+    test("onepassword:url set with --secret, a valid URL as pulumi up decrypts it, is refused: it would be written in plain text into the cluster", () => {
+        const url = "http://opconnect.monosense.dev";
+        const lines = problemsOf(withKeys(stackConfig("infra"), { "onepassword:url": url }, ["onepassword:url"]));
+        expect(lines).toEqual([expect.stringMatching(/^  - onepassword:url = \[secret\]: must not be a secret: .*cluster-settings ONEPASSWORD_CONNECT_HOST, the ClusterSecretStore/)]);
+        expect(lines.join("\n")).not.toContain("opconnect");
+    });
+});
+
 describe("every problem in one run", () => {
     test("a field error in one key does not hide the whole-configuration rules of the others", () => {
         const nodes = key("platform:nodes") as unknown as { hostname: string }[];

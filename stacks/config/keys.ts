@@ -71,10 +71,11 @@ function checkKeyNames(raw: RawConfig, problems: Problems, shown: (fullKey: stri
                     guess ? `is not a known key; did you mean ${NAMESPACE}:${guess}?` : `is not a known key; known keys: ${KNOWN.map((k) => `${NAMESPACE}:${k}`).join(", ")}`,
                 );
             }
-            if (raw.secretKeys.includes(fullKey)) {
-                problems.add(fullKey, SECRET, "must not be a secret: this key holds no credentials (secrets come from 1Password or onepassword:token)");
-            }
+            if (raw.secretKeys.includes(fullKey)) refuseSecret(fullKey, problems);
         } else if (ns === "onepassword") {
+            if (key === "url" && raw.secretKeys.includes(fullKey)) {
+                refuseSecret(fullKey, problems, "its value is written in plain text into the cluster (cluster-settings ONEPASSWORD_CONNECT_HOST, the ClusterSecretStore); set it again without --secret: pulumi config set onepassword:url <Connect URL>");
+            }
             if (!(ONEPASSWORD_KEYS as readonly string[]).includes(key)) {
                 const guess = closest(key, ONEPASSWORD_KEYS);
                 problems.add(
@@ -89,6 +90,14 @@ function checkKeyNames(raw: RawConfig, problems: Problems, shown: (fullKey: stri
             if (guess) problems.add(fullKey, value(), `is in namespace "${ns}", which this program does not read; did you mean ${guess}:${key}?`);
         }
     }
+}
+
+/**
+ * A key that holds no credentials, set with `--secret`: refused, so that no value hidden in the
+ * stack file is written in plain text elsewhere; `more` says where it would be and what to do.
+ */
+function refuseSecret(fullKey: string, problems: Problems, more?: string): void {
+    problems.add(fullKey, SECRET, `must not be a secret: this key holds no credentials (secrets come from 1Password or onepassword:token)${more ? `, and ${more}` : ""}`);
 }
 
 /** One zod issue as a problem on the `platform:` path it names. */

@@ -1,4 +1,4 @@
-import { ConfigError, hasUrlCredentials, Problems, REDACTED, SECRET, type PlatformConfig, type StackContext } from "../../model";
+import { ConfigError, hasUrlCredentials, Problems, REDACTED, type PlatformConfig, type StackContext } from "../../model";
 import type { UserPatches } from "../../planners/talos-patches";
 import { collectUserPatches, NO_USER_PATCHES, patchFacts } from "../user-patches";
 import { checkPlatform } from "./checks";
@@ -46,17 +46,22 @@ export function parseStackConfig(raw: RawConfig, ctx: StackContext, env: ConfigE
     return { platform: derivePlatform(input, ctx, onepassword.url), secrets: { onepasswordToken: onepassword.token }, userPatches };
 }
 
-/** `onepassword:url` and `onepassword:token`; neither value is ever printed if set as a secret. */
+/**
+ * `onepassword:url` and `onepassword:token`. The token is never printed. The URL set with
+ * `--secret` is refused with the key names (keys.ts) and not checked further: its value is never
+ * printed, and `npm run render` only has a placeholder for it.
+ */
 function parseOnePassword(raw: RawConfig, env: ConfigEnvironment, problems: Problems): { url: string; token: string } | undefined {
     const url = raw.values["onepassword:url"];
     const configured = raw.values["onepassword:token"];
-    const shownUrl = raw.secretKeys.includes("onepassword:url") ? SECRET : url;
     if (url === undefined) {
         problems.add("onepassword:url", undefined, "is required: the 1Password Connect URL, e.g. `pulumi config set onepassword:url http://opconnect.example.com`");
+    } else if (raw.secretKeys.includes("onepassword:url")) {
+        // Refused as a secret (keys.ts).
     } else if (!/^https?:\/\/\S+$/.test(url)) {
-        problems.add("onepassword:url", shownUrl, "must be an http(s) URL of the 1Password Connect server, such as http://opconnect.example.com");
+        problems.add("onepassword:url", url, "must be an http(s) URL of the 1Password Connect server, such as http://opconnect.example.com");
     } else if (hasUrlCredentials(url)) {
-        problems.add("onepassword:url", shownUrl, "must not carry credentials (user:password@): Connect authenticates with onepassword:token; remove them from the URL");
+        problems.add("onepassword:url", url, "must not carry credentials (user:password@): Connect authenticates with onepassword:token; remove them from the URL");
     }
     if (configured !== undefined && !raw.secretKeys.includes("onepassword:token")) {
         problems.add("onepassword:token", REDACTED, "is stored in plain text; remove it and run `pulumi config set --secret onepassword:token <Connect token>`");
