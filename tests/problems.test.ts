@@ -1,4 +1,5 @@
 import { closest, ConfigError, formatProblem, maskUrlCredentials, Problems, SECRET } from "../model";
+import { ConfigProblems, maskCredentials, queryCredentials } from "../stacks/config/credentials";
 
 /** How configuration problems are rendered: `key = value: what is wrong and what to do`. */
 
@@ -35,6 +36,31 @@ describe("credentials inside URLs are never printed", () => {
         const message = new ConfigError("s", problems.list).message;
         expect(message).toContain('platform:gitops = {"url":"https://***@github.com/o/r"}: bad https://***@github.com/o/r');
         expect(message).not.toContain("tok");
+    });
+});
+
+describe("the stack config's problem list masks every credential it can recognise", () => {
+    const GHP = "ghp_" + "A".repeat(36);
+
+    test("credential query parameters, by name, are masked; ordinary ones are kept", () => {
+        expect(queryCredentials("https://h/x?ref=main&access_token=abc&X-Amz-Signature=def&sig=g&key=k&page=2")).toEqual(["access_token", "X-Amz-Signature", "sig", "key"]);
+        expect(queryCredentials("https://h/x?token=&password=${PASSWORD}&orgId=1&refresh=30s")).toEqual([]);
+        expect(maskCredentials("https://h/x?ref=main&access_token=abc#top")).toBe("https://h/x?ref=main&access_token=***#top");
+        expect(maskCredentials("http://u:p@h/?client_secret=s")).toBe("http://***@h/?client_secret=***");
+    });
+
+    test("a string holding a token shape is withheld whole", () => {
+        expect(maskCredentials(`token ${GHP} here`)).toBe("[redacted]");
+        expect(maskCredentials("just text")).toBe("just text");
+    });
+
+    test("whatever path prints it, at any depth (an unknown key's value, a field error)", () => {
+        const problems = new ConfigProblems();
+        problems.add("platform:clusterSetings", { GITHUB: GHP, URL: "https://h/?token=tok" }, "is not a known key");
+        const message = new ConfigError("s", problems.list).message;
+        expect(message).toContain('platform:clusterSetings = {"GITHUB":"[redacted]","URL":"https://h/?token=***"}: is not a known key');
+        expect(message).not.toContain(GHP);
+        expect(message).not.toContain("tok\"");
     });
 });
 

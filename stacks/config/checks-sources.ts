@@ -1,7 +1,8 @@
-import type { Problems } from "../../model";
+import { REDACTED, type Problems } from "../../model";
 import { CHARTS, isChartKey } from "../../planners/charts";
 import { derivedClusterSettings, type ClusterSettingsInputs } from "../../planners/cluster-settings";
 import { kubernetesSupportProblem, SUPPORTED_TALOS_MINORS, talosRelease } from "../../planners/versions";
+import { settingCredentials } from "./credentials";
 import type { PlatformInput } from "./schema";
 
 /**
@@ -91,7 +92,8 @@ export function checkGitOps(cfg: Pick<PlatformInput, "gitops">, problems: Proble
 }
 
 /**
- * Extra cluster-settings keys must not shadow a derived one. The derived keys are computed from
+ * Extra cluster-settings keys must not shadow a derived one, nor hold a credential: the ConfigMap
+ * is plain text in the cluster (a value is refused by its key's name or its shape, never printed). The derived keys are computed from
  * whatever parsed (the per-cluster pool keys need the cluster name and the peers), so this check
  * reports in the same run as every other problem.
  */
@@ -110,6 +112,14 @@ export function checkClusterSettings(cfg: Pick<PlatformInput, "clusterSettings">
     for (const [key, value] of Object.entries(cfg.clusterSettings)) {
         if (derived.has(key)) {
             problems.add(`${P}clusterSettings.${key}`, value, "is derived from the stack config and cannot be set here; change the setting it comes from");
+        }
+        const credentials = settingCredentials(key, value);
+        if (credentials.length > 0) {
+            problems.add(
+                `${P}clusterSettings.${key}`,
+                REDACTED,
+                `looks like a credential (${credentials.join(", ")}); cluster-settings is a plain-text ConfigMap (and the value would sit in the stack file and Pulumi state): keep it in 1Password and let an ExternalSecret put it in a Secret; remove the key (and rotate the value if it was ever pushed)`,
+            );
         }
     }
 }

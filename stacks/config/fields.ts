@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { hasUrlCredentials } from "../../model";
+import { queryCredentials, URL_QUERY_CREDENTIALS } from "./credentials";
 
 /**
  * Field types shared by the stack-config schemas (`schema.ts`): addresses, names, versions, URLs
@@ -60,13 +61,14 @@ export const URL_CREDENTIALS =
     "must not carry credentials (user:password@ or a token before @): they would be stored in plain text in the stack file, Pulumi state and the cluster; remove them from the URL";
 
 /**
- * A URL with one of `schemes` and no credentials inside it. The problem list masks the user-info
- * of any URL it prints, so the offending value is never echoed.
+ * A URL with one of `schemes` and no credentials inside it: none in its user-info, none in its
+ * query string. The problem list masks both in any URL it prints, so the credential is never echoed.
  */
 export function UrlWithout(schemes: readonly string[], error: string): z.ZodType<string> {
     const pattern = new RegExp(`^(${schemes.join("|")}):\\/\\/\\S+$`);
     return z
         .string()
         .regex(pattern, { error })
-        .refine((url) => !hasUrlCredentials(url), { error: URL_CREDENTIALS });
+        .refine((url) => !hasUrlCredentials(url), { error: URL_CREDENTIALS })
+        .refine((url) => queryCredentials(url).length === 0, { error: URL_QUERY_CREDENTIALS });
 }

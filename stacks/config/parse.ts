@@ -1,7 +1,8 @@
-import { ConfigError, hasUrlCredentials, Problems, REDACTED, type PlatformConfig, type StackContext } from "../../model";
+import { ConfigError, hasUrlCredentials, type Problems, REDACTED, type PlatformConfig, type StackContext } from "../../model";
 import type { UserPatches } from "../../planners/talos-patches";
 import { collectUserPatches, NO_USER_PATCHES, patchFacts } from "../user-patches";
 import { checkPlatform } from "./checks";
+import { ConfigProblems, queryCredentials } from "./credentials";
 import { derivePlatform } from "./derive";
 import { parsePlatformKeys, type RawConfig } from "./keys";
 import { PlatformKeys, type PlatformInput } from "./schema";
@@ -36,7 +37,7 @@ export interface ParseOptions {
  * single-stack mesh rules, the patch files); returns only when the configuration is usable.
  */
 export function parseStackConfig(raw: RawConfig, ctx: StackContext, env: ConfigEnvironment = {}, options: ParseOptions = {}): ParsedConfig {
-    const problems = new Problems();
+    const problems = new ConfigProblems();
     const input = parsePlatformKeys(raw, problems);
     const onepassword = parseOnePassword(raw, env, problems);
     checkPlatform(input, problems);
@@ -62,6 +63,9 @@ function parseOnePassword(raw: RawConfig, env: ConfigEnvironment, problems: Prob
         problems.add("onepassword:url", url, "must be an http(s) URL of the 1Password Connect server, such as http://opconnect.example.com");
     } else if (hasUrlCredentials(url)) {
         problems.add("onepassword:url", url, "must not carry credentials (user:password@): Connect authenticates with onepassword:token; remove them from the URL");
+    }
+    if (url !== undefined && !raw.secretKeys.includes("onepassword:url") && queryCredentials(url).length > 0) {
+        problems.add("onepassword:url", url, "must not carry a credential in its query string (such as ?access_token=...): Connect authenticates with onepassword:token; remove it from the URL");
     }
     if (configured !== undefined && !raw.secretKeys.includes("onepassword:token")) {
         problems.add("onepassword:token", REDACTED, "is stored in plain text; remove it and run `pulumi config set --secret onepassword:token <Connect token>`");

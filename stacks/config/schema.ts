@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { FLUX_VERSION } from "../../planners/charts";
 import { hasUrlCredentials } from "../../model";
+import { queryCredentials, URL_QUERY_CREDENTIALS } from "./credentials";
 import { Cidr, ClusterName, DnsName, ExactVersion, GoDuration, intAtLeast, intBetween, Ipv4, Port, RelativePath, URL_CREDENTIALS, UrlWithout } from "./fields";
 import { NetworkSchema, NodeSchema } from "./schema-network";
 
@@ -213,8 +214,12 @@ export const AddonsSchema = z
 /** Extra `cluster-settings` keys for Flux substitution (UPPER_SNAKE_CASE → string). */
 export const ClusterSettingsSchema = z.record(
     z.string().regex(/^[A-Z][A-Z0-9_]*$/, { error: "keys must be UPPER_SNAKE_CASE" }),
-    // The ConfigMap is plain text in the cluster and in Git-visible renders: no URL credentials.
-    z.string().refine((v) => !hasUrlCredentials(v), { error: URL_CREDENTIALS }),
+    // The ConfigMap is plain text in the cluster and in Git-visible renders: no URL credentials
+    // (nor credential-named keys or token-shaped values: checks-sources.ts, which sees the key).
+    z
+        .string()
+        .refine((v) => !hasUrlCredentials(v), { error: URL_CREDENTIALS })
+        .refine((v) => queryCredentials(v).length === 0, { error: URL_QUERY_CREDENTIALS }),
 );
 
 /** Every `platform:` key a stack file may set, with its schema. */
