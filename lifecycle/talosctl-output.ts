@@ -122,3 +122,23 @@ export function parseDryRun(output: string): DryRunOutcome {
 export function isUnreachable(stderr: string): boolean {
     return /connection refused|connect: no route to host|i\/o timeout|code = Unavailable|context deadline exceeded|connection reset/.test(stderr);
 }
+
+/**
+ * Whether `talosctl -n <node> upgrade --wait=false` started the upgrade of `node` (SOURCES.md §4):
+ * the legacy MachineService call acks in its `NODE ACK STARTED` table (`Upgrade request received`;
+ * a refusal is a WARNING with no row, exit 0); v1.13's LifecycleService reports
+ * `<node>: upgrade completed` on stderr once the install is done (a failed install exits 1). A
+ * version-skew WARNING says nothing either way.
+ */
+export function upgradeStarted(node: string, stdout: string, stderr: string): boolean {
+    const acked = /\bUpgrade request received\b/.test(stdout);
+    const escaped = node.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const installed = new RegExp(`^${escaped}: upgrade completed\\s*$`, "m").test(stderr);
+    return acked || installed;
+}
+
+/** Major and minor of a talosctl/Talos version ("v1.13.0" → [1, 13]); undefined if unreadable. */
+export function versionParts(version: string): [number, number] | undefined {
+    const m = /^v?(\d+)\.(\d+)\./.exec(version.trim());
+    return m ? [Number(m[1]), Number(m[2])] : undefined;
+}

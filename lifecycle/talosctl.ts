@@ -8,6 +8,8 @@ import {
     parseJsonStream,
     parseSchematic,
     parseServerVersion,
+    upgradeStarted,
+    versionParts,
     type DryRunOutcome,
     type EtcdMember,
     type EtcdStatus,
@@ -35,12 +37,23 @@ export function isTalosctlError(err: unknown): err is TalosctlError {
 
 /** The talosctl commands the rollout uses, each against one node dialled directly (-n X -e X). */
 export class Talosctl {
+    private installed?: Promise<string>;
+
     constructor(
         /** Path of a talosconfig file with the admin client certificate (0600, deleted after the run). */
         private readonly talosconfig: string,
         private readonly timeoutMs: number,
         private readonly binary = "talosctl",
     ) {}
+
+    /** This binary's version, asked once (flags differ between minors). */
+    private client(): Promise<string> {
+        this.installed ??= Talosctl.clientVersion(this.binary).catch((err: unknown) => {
+            this.installed = undefined;
+            throw err;
+        });
+        return this.installed;
+    }
 
     /** The installed client's version (`talosctl version --client --short`); needs no cluster. */
     static async clientVersion(binary = "talosctl"): Promise<string> {
@@ -124,14 +137,28 @@ export class Talosctl {
     }
 
     /**
-     * Starts an OS upgrade and returns at once; the caller watches the node come back. Without
-     * --wait, talosctl up to v1.12 prints a refusal (e.g. Talos' own etcd checks) as a WARNING and
-     * exits 0 with an empty NODE ACK STARTED table: the upgrade started only if the node acked.
+     * Starts an OS upgrade and returns once the node took it; the caller watches the node come back.
+     * The rollout has cordoned and drained the node itself, so talosctl must neither drain nor
+     * uncordon it, nor wait (SOURCES.md §4):
+     * - Up to v1.12 (MachineService.Upgrade) `--wait=false` is one call. A refusal (e.g. Talos' own
+     *   etcd checks) is a WARNING with exit 0 and an empty NODE ACK STARTED table: the upgrade
+     *   started only if the node acked.
+     * - A v1.13 client (LifecycleService.Upgrade) defaults `--drain` to true, and `--drain` forces
+     *   `--wait` (it would cordon, drain, track the reboot and uncordon the node itself), hence
+     *   `--drain=false`. It then pulls and installs inside the call (`<node>: upgrade completed`;
+     *   `upgrade failed with exit code N` exits 1) and fires the reboot. A node older than
+     *   1.13.0-alpha.3 gets the legacy call and its ack table instead; the flag is parsed by the
+     *   client, so it is accepted there too. `--legacy` is not used: it still drains and waits
+     *   unless `--drain=false`, prints its own WARNING, and goes away in Talos 1.18.
+     * A version-skew WARNING alone is no refusal. `timeoutMs` bounds the call: pass the node
+     * timeout, as on v1.13 it contains the image pull and the install.
      */
-    async upgrade(ip: string, image: string): Promise<void> {
+    async upgrade(ip: string, image: string, timeoutMs = this.timeoutMs): Promise<void> {
         const args = ["upgrade", "--image", image, "--wait=false"];
-        const res = await this.call(ip, args);
-        if (/^WARNING: /m.test(res.stderr) && !/Upgrade request received/.test(res.stdout)) throw talosctlError(["-n", ip, ...args], res);
+        const [major, minor] = versionParts(await this.client()) ?? [1, 0];
+        if (major > 1 || minor >= 13) args.push("--drain=false");
+        const res = await this.call(ip, args, timeoutMs);
+        if (!upgradeStarted(ip, res.stdout, res.stderr)) throw talosctlError(["-n", ip, ...args], res);
     }
 
     async reboot(ip: string): Promise<void> {

@@ -506,7 +506,7 @@ describe("upgrades, reboots and the event log", () => {
         }
     });
 
-    it("v1.13 client: LifecycleService upgrade with --drain cordons, drains (PDB-aware), reboots, uncordons", async () => {
+    it("v1.13 client: LifecycleService upgrade; --drain (default) cordons, drains, tracks the reboot, uncordons; --drain=false --wait=false only fires it; a failed install ends it", async () => {
         const s = await sim({
             talosctlVersion: "v1.13.0",
             nodes: nodes("v1.13.0", 2),
@@ -518,8 +518,23 @@ describe("upgrades, reboots and the event log", () => {
             await s.waitForEvent((e) => e.op === "node-up" && e.node === "work-01");
             expect(s.node("work-01")).toMatchObject({ version: "v1.13.1", schematic: SCHEM_B, kube: { unschedulable: false } });
             const ops = s.events.filter((e) => e.node === "work-01" && ["cordon", "evict", "upgrade-requested", "upgrade-installed", "reboot-requested", "node-down", "node-up", "uncordon"].includes(e.op)).map((e) => `${e.source}:${e.op}`);
-            // --wait=false: the uncordon (a defer) runs right after the reboot was fired
-            expect(ops).toEqual(["sim:upgrade-requested", "sim:upgrade-installed", "talosctl:cordon", "talosctl:evict", "sim:reboot-requested", "talosctl:uncordon", "sim:node-down", "sim:node-up"]);
+            // --drain (default true) forces --wait (SOURCES.md §4): the call tracks the reboot, then the deferred uncordon runs
+            expect(ops).toEqual(["sim:upgrade-requested", "sim:upgrade-installed", "talosctl:cordon", "talosctl:evict", "sim:reboot-requested", "sim:node-down", "sim:node-up", "talosctl:uncordon"]);
+            expect(dep.stderr).toContain("10.25.11.21: upgrade completed\n");
+            expect(dep.stdout).toBe("");
+            // --drain=false --wait=false: install, then the reboot is only fired; talosctl touches no Node
+            const seq = s.events.length;
+            const fire = await s.talosctlInProcess(["-n", "10.25.11.21", "upgrade", "-i", `factory.talos.dev/installer/${SCHEM_B}:v1.13.2`, "--drain=false", "--wait=false"]);
+            expect(fire).toMatchObject({ code: 0, stdout: "" });
+            expect(fire.stderr).toBe(`10.25.11.21: pulling image factory.talos.dev/installer/${SCHEM_B}:v1.13.2\n10.25.11.21: upgrade completed\n`);
+            expect(s.events.slice(seq).filter((e) => e.node === "work-01" && ["cordon", "uncordon", "reboot-requested", "node-up"].includes(e.op)).map((e) => e.op)).toEqual(["reboot-requested"]);
+            await s.waitForEvent((e) => e.seq > seq && e.op === "node-up" && e.node === "work-01");
+            // a failed install (exit code) ends the command, nothing rebooted
+            s.faults.upgradeFails("work-01", 2);
+            const failed = await s.talosctlInProcess(["-n", "10.25.11.21", "upgrade", "-i", `factory.talos.dev/installer/${SCHEM_B}:v1.13.3`, "--drain=false", "--wait=false"]);
+            expect(failed.code).toBe(1);
+            expect(failed.stderr).toContain("10.25.11.21: upgrade failed with exit code 2\nerror during upgrade: node 10.25.11.21: upgrade failed with exit code 2\n");
+            expect(s.node("work-01").version).toBe("v1.13.2");
             // members on a worker: v1.12+ error from node, exit 1, header still printed
             const m = await s.talosctlInProcess(["-n", "10.25.11.22", "etcd", "members"]);
             expect(m).toEqual({ code: 1, stdout: "NODE   ID   HOSTNAME   PEER URLS   CLIENT URLS   LEARNER\n", stderr: "error from node 10.25.11.22: rpc error: code = Unimplemented desc = member list is only available on control plane nodes\n" });

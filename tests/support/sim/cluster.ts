@@ -169,6 +169,8 @@ export class Cluster {
     readonly faultState = {
         neverReturns: new Set<string>(),
         comesBackOn: new Map<string, { version?: string; schematic?: string }>(),
+        /** host → the installer exit code LifecycleService.Upgrade reports for its next install. */
+        installFails: new Map<string, number>(),
         etcdErrors: new Map<string, string>(),
         learnerNeverPromoted: new Set<string>(),
         pdbBlocks: new Set<string>(),
@@ -650,13 +652,29 @@ export class Cluster {
         this.cycle(n, "upgrading", "upgrade", this.timing.upgradeMs, () => this.boot(n, "upgrade"));
     }
 
-    /** v1.13 LifecycleService.Upgrade: install while running; the reboot is a separate step. */
-    async upgradeInstall(n: SimNode, image: string, signal?: AbortSignal): Promise<void> {
+    /**
+     * v1.13 LifecycleService.Upgrade: install while running; the reboot is a separate step. Returns
+     * the installer's exit code, which the stream reports at its end (SOURCES.md §4); a non-zero one
+     * (the `installFails` fault) leaves nothing staged.
+     */
+    async upgradeInstall(n: SimNode, image: string, signal?: AbortSignal): Promise<number> {
         const img = this.upgradeImage(image);
         this.emit("sim", "upgrade-requested", n.hostname, { image, version: img.version, schematic: img.schematic, api: "LifecycleService" });
         await this.sleep(this.timing.upgradeInstallMs, signal);
+        if (signal?.aborted) {
+            // The client went away (killed): the stream's context ends the install (guess), nothing is staged.
+            this.emit("sim", "upgrade-install-cancelled", n.hostname);
+            throw new GrpcError("Canceled", "context canceled");
+        }
+        const failed = this.faultState.installFails.get(n.hostname);
+        if (failed !== undefined) {
+            this.faultState.installFails.delete(n.hostname);
+            this.emit("sim", "upgrade-install-failed", n.hostname, { exitCode: failed });
+            return failed;
+        }
         n.pendingImage = img;
         this.emit("sim", "upgrade-installed", n.hostname, { version: img.version, schematic: img.schematic });
+        return 0;
     }
 
     rebootForUpgrade(n: SimNode, mode: string, by: string): void {

@@ -163,6 +163,11 @@ export async function startSimCluster(opts: SimOptions): Promise<SimCluster> {
             fs.comesBackOn.set(host, { ...what });
             return () => fs.comesBackOn.delete(host);
         },
+        upgradeFails: (host, exitCode = 1) => {
+            cluster.node(host);
+            fs.installFails.set(host, exitCode);
+            return () => fs.installFails.delete(host);
+        },
         etcdUnhealthy: (host, message) => {
             cluster.node(host);
             fs.etcdErrors.set(host, message);
@@ -217,6 +222,7 @@ export async function startSimCluster(opts: SimOptions): Promise<SimCluster> {
         clear: () => {
             fs.neverReturns.clear();
             fs.comesBackOn.clear();
+            fs.installFails.clear();
             fs.etcdErrors.clear();
             fs.learnerNeverPromoted.clear();
             fs.pdbBlocks.clear();

@@ -895,7 +895,9 @@ class Run {
 
     private async upgrade(): Promise<void> {
         const debug = this.flag<boolean>("debug");
-        const wait = this.flag<boolean>("wait") || debug;
+        // v1.13's RunE also forces --wait when --drain (default true) is set, so `--wait=false`
+        // alone still waits (SOURCES.md §4).
+        const wait = this.flag<boolean>("wait") || debug || (this.minor >= 13 && this.flag<boolean>("drain"));
         const insecure = this.flag<boolean>("insecure");
         const image = this.flag<string>("image");
         const modes = this.minor >= 13 ? ["default", "force", "powercycle"] : this.minor === 12 ? ["default", "powercycle", "force"] : ["default", "powercycle"];
@@ -912,50 +914,22 @@ class Run {
             return;
         }
         const target = this.client();
-        const legacy = (n: SimNode) => this.minor < 13 || this.flag<boolean>("legacy") || compareSemver(parseSemver(n.version) ?? parseSemver("v0.0.0")!, parseSemver("v1.13.0-alpha.2")!) <= 0;
         const legacyAction = (n: SimNode) => {
             this.c.validateUpgrade(n, force);
             this.c.upgradeLegacy(n, { image, stage, force, rebootMode: mode, by: `talosctl ${this.ctx.clientVersion}` });
         };
-        if (this.minor >= 13) {
-            // v1.13: new LifecycleService path unless the server is older (fallback) or --legacy.
-            const outcomes = await this.callEach(target.nodes, (n) => n);
-            this.versionSkewWarning(outcomes);
-            const results = await Promise.all(
-                outcomes.map(async (o) => {
-                    if (o.error || !o.node) {
-                        this.line(o.addr, `error: ${o.error}`);
-                        return false;
-                    }
-                    if (legacy(o.node)) {
-                        if (!this.flag<boolean>("legacy")) this.line(o.addr, "New upgrade API is not available, falling back to legacy");
-                        if (!wait) {
-                            try {
-                                legacyAction(o.node);
-                                this.io.out(tabwrite(`NODE\tACK\tSTARTED\n${o.addr}\tUpgrade request received\t${goTimeNow()}\t\n`));
-                                return true;
-                            } catch (e) {
-                                if (!(e instanceof GrpcError)) throw e;
-                                this.io.err(`WARNING: ${multierror([`${o.addr}: ${e.message}`])}`);
-                                this.io.out(tabwrite("NODE\tACK\tSTARTED\n"));
-                                return true;
-                            }
-                        }
-                        try {
-                            await this.track([o.addr], (n) => legacyAction(n), { sequence: "upgrade", done: "ready", postCheck: "bootId" });
-                            return true;
-                        } catch {
-                            return false;
-                        }
-                    }
-                    return this.lifecycleUpgrade(o.node, o.addr, image, mode, wait);
-                }),
-            );
-            if (results.some((r) => !r)) throw new CliError("", { suppress: true });
-            return;
-        }
+        if (this.minor >= 13) return this.upgrade113(target.nodes, image, mode, wait, legacyAction);
+        return this.upgradeLegacy(target.nodes, wait, legacyAction, false);
+    }
+
+    /**
+     * MachineService.Upgrade (SOURCES.md §4): without --wait one call, a refusal as a WARNING (exit
+     * 0) and the NODE ACK STARTED table of the nodes that acked; with --wait the tracker. `skewOnTrack`:
+     * v1.13's tracker runs ClientVersionCheck first (the skew warning, SOURCES.md §0).
+     */
+    private async upgradeLegacy(nodes: string[], wait: boolean, legacyAction: (n: SimNode) => void, skewOnTrack: boolean): Promise<void> {
         if (!wait) {
-            const outcomes = await this.callEach(target.nodes, (n) => {
+            const outcomes = await this.callEach(nodes, (n) => {
                 legacyAction(n);
                 return n;
             });
@@ -964,23 +938,84 @@ class Run {
             this.io.out(tabwrite(["NODE\tACK\tSTARTED", ...ok.map((o) => `${o.addr}\tUpgrade request received\t${goTimeNow()}\t`)].join("\n") + "\n"));
             return;
         }
-        await this.track(target.nodes, (n) => legacyAction(n), { sequence: "upgrade", done: "ready", postCheck: "bootId" });
+        if (skewOnTrack) this.versionSkewWarning(nodes.map((addr) => ({ addr, node: this.c.resolveAddress(addr) })));
+        await this.track(nodes, (n) => legacyAction(n), { sequence: "upgrade", done: "ready", postCheck: "bootId" });
     }
 
-    /** v1.13 LifecycleService upgrade: install, then (--drain) cordon+drain, reboot, uncordon in a defer. */
-    private async lifecycleUpgrade(n: SimNode, addr: string, image: string, mode: string, wait: boolean): Promise<boolean> {
-        this.line(addr, `pulling image ${image}`);
-        try {
-            await this.c.upgradeInstall(n, image, this.io.signal);
-        } catch (e) {
-            if (e instanceof GrpcError) {
-                this.line(addr, `error: ${e.message}`);
-                return false;
-            }
-            throw e;
+    /**
+     * v1.13 `upgradeViaLifecycleService` (SOURCES.md §4). `--legacy`, or any node outside
+     * `>1.13.0-alpha.2 <2.0.0`, sends the whole call down the legacy path. Otherwise, in phases over
+     * every node: pull and install (streamed; each node's result reported as `<node>: upgrade
+     * completed` / `<node>: upgrade failed with exit code N` on stderr, failures end the command with
+     * `error during upgrade: …`, exit 1), then with --drain cordon + drain, then the reboot (fired,
+     * or tracked with --wait) and, deferred, the uncordon of what was drained.
+     */
+    private async upgrade113(nodes: string[], image: string, mode: string, wait: boolean, legacyAction: (n: SimNode) => void): Promise<void> {
+        if (this.flag<boolean>("legacy")) {
+            this.io.err("WARNING: Forcing use of legacy upgrade method. This flag is deprecated and will be removed in Talos 1.18.\n");
+            return this.upgradeLegacy(nodes, wait, legacyAction, true);
         }
-        this.line(addr, "upgrade completed");
-        return this.drainRebootUncordon(n, addr, mode, wait, this.flag<boolean>("drain"), "upgrade");
+        // helpers.TalosVersionCheck: one node outside the range is enough to fall back.
+        const checked = nodes.map((addr) => ({ addr, ...this.targetError(addr) }));
+        const alpha2 = parseSemver("v1.13.0-alpha.2")!;
+        const newApi = (version: string) => {
+            const v = parseSemver(version);
+            return !!v && compareSemver(v, alpha2) > 0 && v.major < 2;
+        };
+        if (checked.some((o) => !o.error && o.node && !newApi(o.node.version))) {
+            this.io.err("New upgrade API is not available, falling back to legacy\n"); // the reporter's plain line, no node prefix
+            return this.upgradeLegacy(nodes, wait, legacyAction, true);
+        }
+        const unreachable = checked.filter((o) => o.error !== undefined);
+        if (unreachable.length > 0) throw new CliError(`error checking Talos version compatibility: ${unreachable.map((o) => `${o.addr}: error getting server version: ${o.error}`).join("\n")}`);
+        const targets = checked.map((o) => ({ addr: o.addr, n: o.node! }));
+
+        for (const t of targets) this.io.err(`${t.addr}: pulling image ${image}\n`); // guess: the pull progress text
+        const results = await Promise.all(
+            targets.map(async (t): Promise<{ addr: string; code?: number; error?: string }> => {
+                try {
+                    return { addr: t.addr, code: await this.c.upgradeInstall(t.n, image, this.io.signal) };
+                } catch (e) {
+                    if (e instanceof GrpcError) return { addr: t.addr, error: e.message };
+                    throw e;
+                }
+            }),
+        );
+        const errors = results.filter((r) => r.error !== undefined).map((r) => `error from node ${r.addr}: ${r.error}`);
+        const finished = results.filter((r): r is { addr: string; code: number } => r.code !== undefined);
+        if (finished.length > 0) this.io.err(finished.map((r) => (r.code === 0 ? `${r.addr}: upgrade completed\n` : `${r.addr}: upgrade failed with exit code ${r.code}\n`)).join(""));
+        errors.push(...finished.filter((r) => r.code !== 0).map((r) => `node ${r.addr}: upgrade failed with exit code ${r.code}`));
+        if (errors.length > 0) throw new CliError(`error during upgrade: ${errors.join("\n")}`);
+
+        const drained: { n: SimNode; addr: string }[] = [];
+        try {
+            if (this.flag<boolean>("drain")) {
+                const drainErrors = await Promise.all(
+                    targets.map(async (t) => {
+                        if (t.n.kube.exists) drained.push(t);
+                        const err = await this.clientDrain(t.n, t.addr);
+                        if (err) this.line(t.addr, `error: ${err}`);
+                        return err;
+                    }),
+                );
+                if (drainErrors.some((e) => e !== undefined)) throw new CliError("", { suppress: true });
+            }
+            // rebootInternal: ClientVersionCheck (directly, or as the tracker's first step), then the reboot.
+            this.versionSkewWarning(targets.map((t) => ({ addr: t.addr, node: t.n })));
+            const fire = (n: SimNode) => this.c.rebootForUpgrade(n, mode, "talosctl");
+            if (!wait) {
+                for (const t of targets) fire(t.n);
+                return;
+            }
+            await this.track(nodes, (n) => fire(n), { sequence: "reboot", done: "ready", postCheck: "bootId" });
+        } finally {
+            for (const { n, addr } of drained) {
+                if (n.kube.exists && n.kube.unschedulable) {
+                    this.line(addr, "uncordoning node");
+                    this.c.setUnschedulable(n, false, "talosctl", { by: "talosctl" });
+                }
+            }
+        }
     }
 
     /** Client-side cordon + drain through the Kubernetes API (respects PDBs, retries 429). */
@@ -1005,27 +1040,20 @@ class Run {
         }
     }
 
-    private async drainRebootUncordon(n: SimNode, addr: string, mode: string, wait: boolean, drain: boolean, why: "upgrade" | "reboot"): Promise<boolean> {
-        let cordoned = false;
+    /**
+     * v1.13 `reboot --drain`: cordon + drain, the tracked reboot (--drain forces --wait, SOURCES.md
+     * §8), and the uncordon in a defer.
+     */
+    private async drainRebootUncordon(n: SimNode, addr: string, mode: string): Promise<boolean> {
+        const cordoned = n.kube.exists;
         try {
-            if (drain) {
-                cordoned = n.kube.exists;
-                const err = await this.clientDrain(n, addr);
-                if (err) {
-                    this.line(addr, `error: ${err}`);
-                    return false;
-                }
-            }
-            const fire = (node: SimNode) => {
-                if (why === "upgrade") this.c.rebootForUpgrade(node, mode, "talosctl");
-                else this.c.reboot(node, mode, "talosctl");
-            };
-            if (!wait) {
-                fire(n);
-                return true;
+            const err = await this.clientDrain(n, addr);
+            if (err) {
+                this.line(addr, `error: ${err}`);
+                return false;
             }
             try {
-                await this.track([addr], (node) => fire(node), { sequence: "reboot", done: "ready", postCheck: "bootId" });
+                await this.track([addr], (node) => this.c.reboot(node, mode, "talosctl"), { sequence: "reboot", done: "ready", postCheck: "bootId" });
                 return true;
             } catch {
                 return false;
@@ -1053,7 +1081,7 @@ class Run {
                         this.line(addr, `error: ${error}`);
                         return false;
                     }
-                    return this.drainRebootUncordon(node, addr, mode, wait, true, "reboot");
+                    return this.drainRebootUncordon(node, addr, mode);
                 }),
             );
             if (results.some((r) => !r)) throw new CliError("", { suppress: true });

@@ -207,6 +207,8 @@ export interface SimFaults {
     neverReturns(host: string): () => void;
     /** The next upgrade boots this version/schematic instead (default: the old ones). */
     comesBackOn(host: string, what?: { version?: string; schematic?: string }): () => void;
+    /** The node's next LifecycleService (v1.13) install ends with this installer exit code (default 1): nothing is staged. */
+    upgradeFails(host: string, exitCode?: number): () => void;
     /** The member's status shows `message` in ERRORS and it counts as unhealthy for upgrade checks and health. */
     etcdUnhealthy(host: string, message: string): () => void;
     etcdHealthy(host: string): void;
