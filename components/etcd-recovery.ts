@@ -2,11 +2,12 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PolicyInputs } from "../lifecycle/provider";
 import type { ClusterTarget } from "../model";
 import { checkoutProvider, PROJECT_DIR } from "./checkout-provider";
+import type { DeepInput } from "./rollout";
 
 const provider = checkoutProvider("lifecycle/recover-provider.ts");
 
 export interface EtcdRecoveryArgs {
-    target: pulumi.Input<ClusterTarget>;
+    target: DeepInput<ClusterTarget>;
     /** The etcd snapshot (`platform:talos.restoreFrom`), relative to the project folder or absolute. */
     snapshot: string;
     talosconfig: pulumi.Input<string>;

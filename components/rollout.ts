@@ -6,8 +6,11 @@ import { checkoutProvider, PROJECT_DIR } from "./checkout-provider";
 /** The rollout's provider: lifecycle/provider.ts, loaded from the checkout at run time. */
 const provider = checkoutProvider("lifecycle/provider.ts");
 
+/** A value whose parts may be Outputs (each part unknown on its own during preview). */
+export type DeepInput<T> = T extends string | number | boolean ? pulumi.Input<T> : pulumi.Input<{ [K in keyof T]: DeepInput<T[K]> }>;
+
 export interface RolloutArgs {
-    desired: pulumi.Input<ClusterTarget>;
+    desired: DeepInput<ClusterTarget>;
     /** Full machine configuration per hostname (secret). */
     configs: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** talosconfig with the admin client certificate (secret). */

@@ -1,7 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterIdentity, NodeSpec, TalosSettings, Versions } from "../model";
-import type { ClusterTarget } from "../model";
+import type { ClusterIdentity, ClusterTarget, NodeSpec, TalosSettings, Versions } from "../model";
 import { summarizeConfig } from "../planners/machine-config";
 import { copyMachineSecrets } from "../planners/secrets-bundle";
 import { installerImage, nodePatches, schematicYaml, type PatchInputs, type UserPatches } from "../planners/talos-patches";
@@ -11,7 +10,7 @@ import type { MachineSecrets } from "../talos/provider/types";
 import { AdminCredentials } from "./admin-credentials";
 import { EtcdRecovery } from "./etcd-recovery";
 import { ApiReady } from "./gates";
-import { Rollout } from "./rollout";
+import { Rollout, type DeepInput } from "./rollout";
 
 /** Every input of a configuration apply: after the install, only the rollout changes a node. */
 const INSTALL_ONLY = ["clientConfiguration", "machineConfigurationInput", "configPatches", "applyMode", "node", "endpoint", "timeouts"];
@@ -215,21 +214,28 @@ export class TalosCluster extends pulumi.ComponentResource {
     }
 }
 
-/** The target the rollout converges to, summarised (nothing secret in it). */
+/**
+ * The target the rollout converges to, summarised (nothing secret in it). Built from its parts, not
+ * from one `apply`: during preview a part not known yet (a replaced schematic's id, the first run's
+ * configurations) stays unknown alone, so the versions are still checked there.
+ */
 function rolloutTarget(
     args: TalosClusterArgs,
     schematicId: pulumi.Output<string>,
     image: pulumi.Output<string>,
     configs: Record<string, pulumi.Output<string>>,
-): pulumi.Output<ClusterTarget> {
-    const texts = pulumi.all(args.nodes.map((n) => configs[n.hostname]));
-    // Digests of the configurations, not the configurations: safe to show in previews and plans.
-    return pulumi.unsecret(
-        pulumi.all([schematicId, image, texts]).apply(([schematic, installer, rendered]) => ({
-            cluster: args.cluster.name,
-            talos: { version: args.versions.talos, schematic, image: installer },
-            kubernetes: args.versions.kubernetes,
-            nodes: args.nodes.map((n, i) => ({ hostname: n.hostname, ip: n.ip, role: n.role, macs: n.links.map((l) => l.mac.toLowerCase()), config: summarizeConfig(rendered[i]) })),
+): DeepInput<ClusterTarget> {
+    return {
+        cluster: args.cluster.name,
+        talos: { version: args.versions.talos, schematic: schematicId, image },
+        kubernetes: args.versions.kubernetes,
+        // Digests of the configurations, not the configurations: safe to show in previews and plans.
+        nodes: args.nodes.map((n) => ({
+            hostname: n.hostname,
+            ip: n.ip,
+            role: n.role,
+            macs: n.links.map((l) => l.mac.toLowerCase()),
+            config: pulumi.unsecret(configs[n.hostname].apply(summarizeConfig)),
         })),
-    );
+    };
 }

@@ -1,9 +1,11 @@
 /**
- * The rollout process. The Rollout resource (components/rollout.ts) starts it with
- * `node -r ts-node/register/transpile-only lifecycle/cli.ts` from the project folder, writes a
- * RolloutRequest as JSON to stdin, and reads a RolloutResult as JSON from stdout. Progress goes to
- * stderr and to the request's log file; the last stderr line of a failure starts with
- * "rollout failed:". Nothing secret is ever printed.
+ * The rollout as a process of its own: reads a RolloutRequest as JSON on stdin, writes the
+ * RolloutResult as JSON on stdout; progress goes to stderr and to the request's log file, and the
+ * last stderr line of a failure starts with "rollout failed:". Nothing secret is ever printed.
+ * `pulumi up` does not use it (the Rollout resource's provider, lifecycle/provider.ts, runs the
+ * same runRollout inside the engine's dynamic-provider host); the tests do, to kill a run at any
+ * step as a killed `pulumi up` would be, and it serves to run a rollout by hand:
+ * `node -r ts-node/register/transpile-only lifecycle/cli.ts < request.json`.
  */
 import { makeLog } from "./context";
 import type { RolloutRequest } from "./request";

@@ -1,5 +1,6 @@
 import * as crypto from "crypto";
 import { certificateNotAfter, describeHours, pemText, renewalDue } from "../planners/certificates";
+import { hasUnknown, UNKNOWN } from "./unknown";
 import { caProblem, issueClientCertificate, KEY_TYPES, keyTypeOf, type KeyType, type Subject } from "./issue-certificate";
 
 /**
@@ -16,8 +17,6 @@ import { caProblem, issueClientCertificate, KEY_TYPES, keyTypeOf, type KeyType, 
  * can warn there; an applied resource never has `expiring` in its outputs.
  */
 
-/** What the engine passes for a value not known during preview. */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /** notBefore is backdated this much, so a node whose clock runs a little behind accepts a new certificate. */
 export const CLOCK_SKEW_MS = 5 * 60_000;
@@ -59,7 +58,7 @@ export interface ClientCertificateOutputs extends Omit<ClientCertificateInputs, 
 
 type Failure = { property: string; reason: string };
 
-const known = (v: unknown): boolean => v !== UNKNOWN && !(typeof v === "object" && v !== null && !Object.values(v).every(known));
+const known = (v: unknown): boolean => !hasUnknown(v);
 const b64 = (pem: string) => Buffer.from(pem).toString("base64");
 
 function fingerprint(certificate: string): string {

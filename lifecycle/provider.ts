@@ -1,8 +1,9 @@
 import * as path from "path";
 import type { ClusterTarget } from "../model";
 import { durationMs } from "../readiness/duration";
-import { describePlan, planRollout, refusal } from "../planners/rollout";
+import { describePlan, planRollout, refusal, versionProblems } from "../planners/rollout";
 import { makeLog } from "./context";
+import { hasUnknown } from "./unknown";
 import type { RolloutPolicy, RolloutResult, SnapshotRecord } from "./request";
 import { runRollout } from "./rollout";
 
@@ -40,6 +41,8 @@ export interface RolloutInputs {
 export interface RolloutOutputs extends Omit<RolloutInputs, "configs"> {
     /** The target the last successful run reached. */
     achieved: ClusterTarget;
+    /** false when `achieved` was recorded without looking at the nodes (see RolloutResult). */
+    verified?: false;
     lastSnapshot?: SnapshotRecord;
 }
 
@@ -69,10 +72,28 @@ export function logFile(projectDir: string, cluster: string): string {
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
+const FIRST_RUN = "first run: nodes in maintenance mode are installed by their configuration applies; nodes that already run this cluster are checked against the target";
+
 export async function check(olds: Partial<RolloutInputs>, news: RolloutInputs) {
+    if (hasUnknown(news.desired)) {
+        // During preview, e.g. a replaced schematic's id or the first run's configurations: the
+        // per-node plan waits for the update; the version rules need only the versions.
+        const versions = (d: unknown): d is Parameters<typeof versionProblems>[0] => {
+            const v = d as { talos?: { version?: unknown }; kubernetes?: unknown } | undefined;
+            return typeof v?.talos?.version === "string" && typeof v.kubernetes === "string" && !hasUnknown([v.talos.version, v.kubernetes]);
+        };
+        const problems = olds.desired && versions(olds.desired) && versions(news.desired) ? versionProblems(olds.desired, news.desired) : [];
+        if (problems.length > 0) return { inputs: news, failures: [{ property: "desired", reason: refusal(problems) }] };
+        const lines = [
+            olds.desired === undefined
+                ? FIRST_RUN
+                : "the per-node plan depends on values known only during the update (e.g. a new schematic id); it is written to the rollout log before any node is touched",
+        ];
+        return { inputs: { ...news, plan: lines } };
+    }
     const { plan, problems } = planRollout(olds.desired, news.desired);
     if (problems.length > 0) return { inputs: news, failures: [{ property: "desired", reason: refusal(problems) }] };
-    const lines = olds.desired === undefined ? ["first run: every node is installed from maintenance mode with this target"] : describePlan(plan);
+    const lines = olds.desired === undefined ? [FIRST_RUN] : describePlan(plan);
     return { inputs: { ...news, plan: lines } };
 }
 
@@ -86,10 +107,19 @@ export async function diff(_id: string, olds: RolloutOutputs, news: RolloutInput
 function outputs(inputs: RolloutInputs, result: RolloutResult, previous?: RolloutOutputs): RolloutOutputs {
     const { configs: _configs, ...rest } = inputs;
     const lastSnapshot = result.snapshot ?? previous?.lastSnapshot;
-    return { ...rest, achieved: result.achieved, ...(lastSnapshot ? { lastSnapshot } : {}) };
+    return { ...rest, achieved: result.achieved, ...(result.verified === false ? { verified: false } : {}), ...(lastSnapshot ? { lastSnapshot } : {}) };
 }
 
+/**
+ * Clusters whose Rollout was created by this provider process. The engine replaces a resource by
+ * creating the new one, then deleting the old one, in the same `pulumi up` (so in this process):
+ * the old one's delete must then leave the cluster alone, or a `pulumi up --replace` of the
+ * rollout would reset every node.
+ */
+const createdHere = new Set<string>();
+
 export async function create(inputs: RolloutInputs) {
+    createdHere.add(inputs.desired.cluster);
     const result = await runRollout(
         { operation: "create", desired: inputs.desired, configs: inputs.configs, talosconfig: inputs.talosconfig, policy: policyFrom(inputs), logFile: logFile(inputs.projectDir, inputs.desired.cluster) },
         makeLog(inputs.desired.cluster, logFile(inputs.projectDir, inputs.desired.cluster)),
@@ -98,10 +128,12 @@ export async function create(inputs: RolloutInputs) {
 }
 
 export async function update(_id: string, olds: RolloutOutputs, news: RolloutInputs) {
-    if (same(olds.achieved, news.desired)) return { outs: outputs(news, { achieved: olds.achieved }, olds) };
+    if (same(olds.achieved, news.desired)) return { outs: outputs(news, { achieved: olds.achieved, ...(olds.verified === false ? { verified: false as const } : {}) }, olds) };
     const file = logFile(news.projectDir, news.desired.cluster);
+    // A target recorded without looking at the nodes is no baseline: the run checks them live.
+    const previous = olds.verified === false ? {} : { previous: olds.achieved };
     const result = await runRollout(
-        { operation: "update", previous: olds.achieved, desired: news.desired, configs: news.configs, talosconfig: news.talosconfig, policy: policyFrom(news), logFile: file },
+        { operation: "update", ...previous, desired: news.desired, configs: news.configs, talosconfig: news.talosconfig, policy: policyFrom(news), logFile: file },
         makeLog(news.desired.cluster, file),
     );
     return { outs: outputs(news, result, olds) };
@@ -109,6 +141,10 @@ export async function update(_id: string, olds: RolloutOutputs, news: RolloutInp
 
 export async function remove(_id: string, olds: RolloutOutputs) {
     const file = logFile(olds.projectDir, olds.achieved.cluster);
+    if (createdHere.has(olds.achieved.cluster)) {
+        makeLog(olds.achieved.cluster, file)("the rollout was replaced by a new one in this run: the old one's delete leaves the nodes alone");
+        return;
+    }
     await runRollout(
         { operation: "delete", desired: olds.achieved, configs: {}, talosconfig: olds.talosconfig, policy: policyFrom(olds), logFile: file },
         makeLog(olds.achieved.cluster, file),

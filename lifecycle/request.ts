@@ -1,8 +1,8 @@
 import type { ClusterTarget } from "../model";
 
 /**
- * What the rollout process is asked to do (read as JSON from stdin by lifecycle/cli.ts) and what it
- * answers. The Rollout resource (components/rollout.ts) builds the request from its inputs.
+ * What a rollout run is asked to do and what it answers: lifecycle/provider.ts builds the request
+ * from the Rollout resource's inputs; lifecycle/cli.ts reads it as JSON on stdin.
  */
 
 export interface RolloutTimings {
@@ -58,5 +58,10 @@ export interface SnapshotRecord {
 
 export interface RolloutResult {
     achieved: ClusterTarget;
+    /**
+     * false when `achieved` was recorded without looking at the nodes (a first run without
+     * talosctl): the next run then checks the versions the nodes really run instead of trusting it.
+     */
+    verified?: false;
     snapshot?: SnapshotRecord;
 }

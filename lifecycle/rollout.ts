@@ -1,6 +1,6 @@
-import type { NodeTarget } from "../model";
+import type { ClusterTarget, NodeTarget } from "../model";
 import { describePlan, planRollout, refusal } from "../planners/rollout";
-import { minorOf } from "../planners/versions";
+import { compareVersions, minorOf } from "../planners/versions";
 import { RunContext, type Log } from "./context";
 import { waitHealthy, waitStable } from "./health";
 import { addNode, applyConfig, removeNode, uncordonIfOurs, upgradeNode, type BeforeRisk } from "./node-steps";
@@ -45,36 +45,58 @@ export async function checkTalosctl(talosVersions: string[]): Promise<void> {
     }
 }
 
-/** True when some node already runs with this cluster's PKI (i.e. it is not a fresh install). */
-async function anyNodeConfigured(ctx: RunContext, nodes: NodeTarget[]): Promise<boolean> {
+/**
+ * Whether the nodes already run this cluster: "configured" when one answers with this cluster's
+ * client certificate, "fresh" when none does (maintenance mode, or not up yet), "unchecked" when
+ * talosctl is not installed (the first bring-up needs none, so that is no error).
+ */
+async function clusterState(ctx: RunContext, nodes: NodeTarget[]): Promise<"configured" | "fresh" | "unchecked"> {
     try {
         await Talosctl.clientVersion();
     } catch {
-        return false; // no talosctl: this is the first bring-up (which needs none)
+        return "unchecked";
     }
-    for (const n of nodes) {
+    for (const n of nodes) if (await reachable(ctx, n)) return "configured";
+    return "fresh";
+}
+
+/**
+ * The versions the cluster really runs, for a run with no previous target to trust (a lost or new
+ * state, or one recorded without talosctl): the lowest Talos version among the nodes that answer
+ * and the API server's Kubernetes version. Upgrade paths are checked from there.
+ */
+async function liveBase(ctx: RunContext, desired: ClusterTarget): Promise<ClusterTarget> {
+    const versions: string[] = [];
+    for (const n of desired.nodes) {
         try {
-            await ctx.talos.version(n.ip);
-            return true;
+            versions.push(await ctx.talos.version(n.ip));
         } catch {
-            // maintenance mode (no client certificate accepted) or not up yet
+            // not configured yet, or down: the steps below check it again
         }
     }
-    return false;
+    const lowest = versions.sort(compareVersions)[0] ?? desired.talos.version;
+    const kube = await ctx.kube(desired.nodes.filter(isCp));
+    const kubernetes = (await kube.version()).replace(/^v/, "");
+    return { ...desired, talos: { ...desired.talos, version: lowest }, kubernetes };
 }
 
 async function converge(ctx: RunContext): Promise<RolloutResult> {
     const { previous, desired } = ctx.request;
-    let reconcile = false;
-    if (previous === undefined) {
-        if (!(await anyNodeConfigured(ctx, desired.nodes))) {
+    let base = previous;
+    if (base === undefined) {
+        const state = await clusterState(ctx, desired.nodes);
+        if (state === "unchecked") {
+            ctx.log("first run without talosctl: the nodes are taken to be in maintenance mode, installed by their configuration applies; the next change checks them live");
+            return { achieved: desired, verified: false };
+        }
+        if (state === "fresh") {
             ctx.log("first run: the nodes are installed from maintenance mode by their configuration applies; nothing to roll");
             return { achieved: desired };
         }
-        ctx.log("the nodes already run this cluster: adopting them (every node is checked against the target)");
-        reconcile = true;
+        ctx.log("the nodes already run this cluster: adopting them (upgrade paths checked from the versions they run; every node is checked against the target)");
+        base = await liveBase(ctx, desired);
     }
-    const base = previous ?? desired;
+    const reconcile = previous === undefined;
     const { plan, problems } = planRollout(base, desired);
     if (problems.length > 0) throw new Error(refusal(problems));
     await checkTalosctl([base.talos.version, desired.talos.version]);
@@ -110,7 +132,7 @@ async function converge(ctx: RunContext): Promise<RolloutResult> {
 
     const upgrades = byRole(members.filter((n) => wanted.has(n.hostname) && (reconcile || plan.nodes[n.hostname]?.action === "upgrade")));
     for (const batch of batches(upgrades, ctx.policy.maxParallelWorkers)) {
-        await Promise.all(batch.map((n) => upgradeNode(ctx, n, desired.talos, members, beforeRisk)));
+        await settleAll(batch.map((n) => upgradeNode(ctx, n, desired.talos, members, beforeRisk)));
     }
 
     if (reconcile || plan.kubernetes) await upgradeKubernetes(ctx, members, desired.kubernetes);
@@ -120,7 +142,7 @@ async function converge(ctx: RunContext): Promise<RolloutResult> {
         if (await applyConfig(ctx, n, members, false)) rebootQueue.push(n);
     }
     for (const batch of batches(rebootQueue, ctx.policy.maxParallelWorkers)) {
-        await Promise.all(batch.map((n) => applyConfig(ctx, n, members, true)));
+        await settleAll(batch.map((n) => applyConfig(ctx, n, members, true)));
     }
 
     for (const n of byRole(desired.nodes.filter((m) => plan.nodes[m.hostname]?.action === "add"))) {
@@ -134,6 +156,16 @@ async function converge(ctx: RunContext): Promise<RolloutResult> {
     for (const n of members) await uncordonIfOurs(ctx, n, members);
     ctx.log("rollout complete");
     return { achieved: desired, ...(snapshot ? { snapshot } : {}) };
+}
+
+/**
+ * Waits for every step of a batch, then fails with the first failure: a node still in its step
+ * when another fails is finished (and uncordoned) before the run reports, so the process never
+ * ends with a node mid-step.
+ */
+async function settleAll(steps: Promise<unknown>[]): Promise<void> {
+    const failed = (await Promise.allSettled(steps)).find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
 }
 
 /** Control planes one at a time; workers up to `maxParallel` at a time. */

@@ -26,6 +26,38 @@ function describeTalos(t: ClusterTarget["talos"], other: ClusterTarget["talos"])
     return t.schematic === other.schematic ? t.version : `${t.version} (schematic ${t.schematic.slice(0, 12)})`;
 }
 
+/** The versions a plan moves between: the Talos release and the Kubernetes version. */
+export interface Versions {
+    talos: { version: string };
+    kubernetes: string;
+}
+
+/**
+ * Why a cluster cannot go from `previous` to `desired` versions in one run: Talos one minor at a
+ * time, Kubernetes one minor at a time and within what the target Talos supports (Talos is
+ * upgraded first, so the running Kubernetes must work on the new Talos).
+ */
+export function versionProblems(previous: Versions, desired: Versions): string[] {
+    const problems: string[] = [];
+    if (previous.talos.version !== desired.talos.version) {
+        const step = talosStepProblem(previous.talos.version, desired.talos.version);
+        if (step) problems.push(`platform:versions.talos = "${desired.talos.version}": ${step}`);
+    }
+    if (previous.kubernetes !== desired.kubernetes) {
+        const step = kubernetesStepProblem(previous.kubernetes, desired.kubernetes);
+        if (step) problems.push(`platform:versions.kubernetes = "${desired.kubernetes}": ${step}`);
+    }
+    if (minorOf(previous.talos.version) !== minorOf(desired.talos.version)) {
+        const running = kubernetesSupportProblem(desired.talos.version, previous.kubernetes);
+        if (running) {
+            problems.push(
+                `platform:versions.talos = "${desired.talos.version}": the cluster runs Kubernetes ${previous.kubernetes}, but ${running}; upgrade Kubernetes first, then Talos`,
+            );
+        }
+    }
+    return problems;
+}
+
 export function planRollout(previous: ClusterTarget | undefined, desired: ClusterTarget): PlanResult {
     const problems: string[] = [];
     const nodes: Record<string, NodePlan> = {};
@@ -40,24 +72,8 @@ export function planRollout(previous: ClusterTarget | undefined, desired: Cluste
     }
 
     const talosChanged = previous.talos.version !== desired.talos.version || previous.talos.schematic !== desired.talos.schematic;
-    if (previous.talos.version !== desired.talos.version) {
-        const step = talosStepProblem(previous.talos.version, desired.talos.version);
-        if (step) problems.push(`platform:versions.talos = "${desired.talos.version}": ${step}`);
-    }
     const kubernetesChanged = previous.kubernetes !== desired.kubernetes;
-    if (kubernetesChanged) {
-        const step = kubernetesStepProblem(previous.kubernetes, desired.kubernetes);
-        if (step) problems.push(`platform:versions.kubernetes = "${desired.kubernetes}": ${step}`);
-    }
-    if (minorOf(previous.talos.version) !== minorOf(desired.talos.version)) {
-        // Talos is upgraded before Kubernetes: the running Kubernetes must work on the new Talos.
-        const running = kubernetesSupportProblem(desired.talos.version, previous.kubernetes);
-        if (running) {
-            problems.push(
-                `platform:versions.talos = "${desired.talos.version}": the cluster runs Kubernetes ${previous.kubernetes}, but ${running}; upgrade Kubernetes first, then Talos`,
-            );
-        }
-    }
+    problems.push(...versionProblems(previous, desired));
 
     const before = new Map(previous.nodes.map((n) => [n.hostname, n]));
     const after = new Map(desired.nodes.map((n) => [n.hostname, n]));

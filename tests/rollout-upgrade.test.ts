@@ -170,3 +170,39 @@ test("workers go maxParallelWorkers at a time, after every control plane; contro
     expect(upgrades.slice(3).sort()).toEqual(["w-1 upgrade-requested", "w-2 upgrade-requested"]);
     expect(cordonedAtEnd(sim)).toEqual([]);
 }, 60_000);
+
+test("a worker failing in a parallel batch is reported only once the other worker's step is over (uncordoned, nothing left mid-step)", async () => {
+    sim = await startSimCluster({
+        talosctlVersion: "v1.12.1",
+        kubernetesVersion: "1.34.1",
+        nodes: spec(2),
+        timing: FAST,
+        pods: [{ namespace: "apps", name: "db-1", node: "w-1", owner: { kind: "StatefulSet", name: "db" }, pdb: "db" }],
+        pdbs: [{ namespace: "apps", name: "db", maxUnavailable: 0 }],
+    });
+    const before = currentTarget(sim, "1.34.1");
+    sim.faults.neverReturns("w-2");
+    const req = request(sim, "update", before.target, withTalos(before, "v1.12.1"), { maxParallelWorkers: 2, timings: { ...request(sim, "update", undefined, before).policy.timings, nodeMs: 1500 } });
+    const run = await runCli(sim, req);
+    expect(run.code).toBe(1);
+    const lines = run.stderr.trim().split("\n");
+    // The drain of w-1 fails first; the report waits until w-2's step has ended (timed out and uncordoned).
+    expect(lines.at(-1)).toMatch(/rollout failed: draining w-1: pod apps\/db-1 could not be evicted/);
+    expect(lines.findIndex((l) => /w-2: uncordoned/.test(l))).toBeGreaterThan(-1);
+    expect(lines.findIndex((l) => /w-2: uncordoned/.test(l))).toBeLessThan(lines.length - 1);
+    expect(cordonedAtEnd(sim)).toEqual([]);
+}, 60_000);
+
+test("adopting a running cluster (no previous target): upgrade paths are checked from the versions the nodes run", async () => {
+    const before = await start(0);
+    const skip = await runCli(sim, request(sim, "create", undefined, withTalos(before, "v1.13.0")));
+    expect(skip.code).toBe(1);
+    expect(skip.stderr).toContain('rollout failed: the rollout plan is refused, nothing was changed:\n  - platform:versions.talos = "v1.13.0": v1.11.6 → v1.13.0 skips a Talos minor');
+    expect(sim.events.filter(disruptive)).toEqual([]);
+
+    const step = await runCli(sim, request(sim, "create", undefined, withTalos(before, "v1.12.1")));
+    expect(step.stderr).not.toContain("rollout failed");
+    expect(sim.nodes().map((n) => n.version)).toEqual(["v1.12.1", "v1.12.1", "v1.12.1"]);
+    expect(overlaps(disruptionIntervals(sim.events))).toEqual([]);
+    expect(cordonedAtEnd(sim)).toEqual([]);
+}, 60_000);
