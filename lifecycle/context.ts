@@ -25,6 +25,37 @@ export function makeLog(cluster: string, file?: string): Log {
     };
 }
 
+/** A run's private folder: talosconfig, kubeconfig and the nodes' configurations (CA keys inside). */
+export const RUN_DIR_PREFIX = "platform-rollout-";
+const OWNER_FILE = "owner.pid";
+
+/**
+ * Removes the folders of runs whose process is gone: a run killed outright (SIGKILL, a second
+ * Ctrl-C, a crash) cannot delete its own, and it holds an admin talosconfig and the CA keys.
+ */
+export function removeStaleRunDirs(tmp: string): void {
+    for (const name of fs.readdirSync(tmp)) {
+        if (!name.startsWith(RUN_DIR_PREFIX)) continue;
+        const dir = path.join(tmp, name);
+        let pid: number;
+        try {
+            pid = Number(fs.readFileSync(path.join(dir, OWNER_FILE), "utf8"));
+        } catch {
+            continue; // not ours, or still being created
+        }
+        if (Number.isInteger(pid) && pid > 0 && !alive(pid)) fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+function alive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (err) {
+        return (err as NodeJS.ErrnoException).code === "EPERM"; // exists, owned by someone else
+    }
+}
+
 /**
  * What every step of a run shares: the talosctl client (talosconfig in a private temp file), the
  * Kubernetes client (admin kubeconfig fetched through talosctl on first use), the policy, the log.
@@ -38,8 +69,10 @@ export class RunContext {
         readonly request: RolloutRequest,
         readonly log: Log,
     ) {
-        this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "rollout-"));
+        removeStaleRunDirs(os.tmpdir());
+        this.dir = fs.mkdtempSync(path.join(os.tmpdir(), RUN_DIR_PREFIX));
         fs.chmodSync(this.dir, 0o700);
+        fs.writeFileSync(path.join(this.dir, OWNER_FILE), String(process.pid), { mode: 0o600 });
         const talosconfig = path.join(this.dir, "talosconfig");
         fs.writeFileSync(talosconfig, request.talosconfig, { mode: 0o600 });
         this.talos = new Talosctl(talosconfig, request.policy.timings.commandMs);

@@ -110,12 +110,13 @@ export function parseSchematic(objects: unknown[]): string {
 export type DryRunOutcome = "unchanged" | "immediate" | "reboot";
 
 export function parseDryRun(output: string): DryRunOutcome {
-    if (!output.includes("Dry run summary:")) throw new Error(`talosctl apply-config --dry-run printed no summary:\n${output.trim()}`);
+    // The output is not quoted: its configuration diff holds keys and tokens.
+    if (!output.includes("Dry run summary:")) throw new Error(`talosctl apply-config --dry-run printed no summary (${lineCount(output)}; not shown, as it holds configuration values)`);
     const diff = output.slice(output.indexOf("Config diff:"));
     if (/Config diff:\s*No changes\./.test(diff)) return "unchanged";
     if (output.includes("Applied configuration without a reboot")) return "immediate";
     if (output.includes("Applied configuration with a reboot")) return "reboot";
-    throw new Error(`talosctl apply-config --dry-run printed an unknown summary:\n${output.trim()}`);
+    throw new Error(`talosctl apply-config --dry-run printed a summary this program does not know (${lineCount(output)}; not shown, as it holds configuration values)`);
 }
 
 /** True when talosctl failed because the node could not be reached at all (down, rebooting, off). */
@@ -141,4 +142,9 @@ export function upgradeStarted(node: string, stdout: string, stderr: string): bo
 export function versionParts(version: string): [number, number] | undefined {
     const m = /^v?(\d+)\.(\d+)\./.exec(version.trim());
     return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+function lineCount(text: string): string {
+    const n = text.trim() === "" ? 0 : text.trim().split("\n").length;
+    return `${n} line${n === 1 ? "" : "s"}`;
 }

@@ -23,7 +23,9 @@ export interface TalosctlError extends Error {
 }
 
 function talosctlError(args: string[], result: CommandResult): TalosctlError {
-    const said = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-6).join("\n");
+    // apply-config prints configuration diffs on stdout, and those hold keys and tokens: its errors are on stderr.
+    const stdout = args.includes("apply-config") ? "" : result.stdout.trim();
+    const said = (result.stderr.trim() || stdout).split("\n").slice(-6).join("\n");
     return Object.assign(new Error(`talosctl ${args.join(" ")} failed (exit ${result.code}): ${said}`), {
         name: "TalosctlError" as const,
         unreachable: isUnreachable(result.stderr),

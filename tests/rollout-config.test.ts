@@ -45,6 +45,19 @@ test("a change that needs a reboot is staged and the reboots roll one node at a 
     for (const n of sim.nodes()) expect(n.activeConfig).toContain("20-customization.part");
 }, 60_000);
 
+test("a failing apply-config is reported with talosctl's error, never with the configuration diff it printed", async () => {
+    sim = await startSimCluster({ talosctlVersion: "v1.11.6", kubernetesVersion: "1.34.1", nodes: spec(), timing: FAST });
+    const before = currentTarget(sim, "1.34.1");
+    const diff = "Config diff:\n-    token: abcdef.0123456789abcdef\n+    token: fedcba.9876543210fedcba";
+    sim.faults.failCommand((inv) => inv.command === "apply-config" && !inv.argv.includes("--dry-run"), { stdout: diff, stderr: "", code: 1 });
+    const configs = Object.fromEntries(Object.entries(before.configs).map(([h, c]) => [h, editConfig(c, (d) => (d.machine.sysctls = { "fs.inotify.max_user_watches": "1048576" }))]));
+    const run = await runCli(sim, request(sim, "update", before.target, withConfigs(before, configs)));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/rollout failed: .*talosctl -n 10\.0\.0\.11 .*apply-config .* failed \(exit 1\)/);
+    expect(run.stderr).not.toContain("abcdef");
+    expect(run.stderr).not.toContain("fedcba");
+}, 60_000);
+
 test("killed after staging, the next run reboots the node it left behind and the rest, and nothing stays cordoned", async () => {
     sim = await startSimCluster({ talosctlVersion: "v1.11.6", kubernetesVersion: "1.34.1", nodes: spec(), timing: FAST });
     const before = currentTarget(sim, "1.34.1");

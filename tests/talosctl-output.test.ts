@@ -58,3 +58,20 @@ test("apply-config --dry-run: unchanged, live, or reboot", () => {
     expect(parseDryRun(summary("with a reboot", "--- a\n+++ b\n+  files: []"))).toBe("reboot");
     expect(() => parseDryRun("error applying new configuration: rpc error")).toThrow("printed no summary");
 });
+
+test("a dry run this program cannot read fails without quoting its output (the diff holds keys and tokens)", () => {
+    const secretDiff = "--- a\n+++ b\n-    token: abcdef.0123456789abcdef\n+    key: LS0tLS1CRUdJTiBFQyBQUklWQVRFIEtFWS0tLS0t";
+    for (const output of [secretDiff, `Dry run summary:\nApplied configuration somehow (skipped in dry-run).\nConfig diff:\n\n${secretDiff}`]) {
+        const message = (() => {
+            try {
+                parseDryRun(output);
+                return "parsed";
+            } catch (err) {
+                return (err as Error).message;
+            }
+        })();
+        expect(message).toMatch(/^talosctl apply-config --dry-run printed (no summary|a summary this program does not know) \(\d+ lines; not shown, as it holds configuration values\)$/);
+        expect(message).not.toContain("abcdef");
+        expect(message).not.toContain("LS0tLS1CRUdJTi");
+    }
+});
