@@ -597,6 +597,20 @@ export class Cluster {
         this.reconcile();
     }
 
+    /**
+     * The machine dies at once (power loss, hardware): its API stops answering, its etcd member is
+     * down (it counts against quorum but stays in the membership until removed) and its Node goes
+     * NotReady. Pending timers of the node are dropped. `powerOn` boots it with its disks as they were.
+     */
+    die(n: SimNode): void {
+        n.token++;
+        n.apiUp = false;
+        const from = n.stage;
+        n.stage = "off";
+        this.emit("sim", "fault-dead", n.hostname, { from });
+        this.reconcile();
+    }
+
     /** Power on a machine that is off or stuck down. */
     powerOn(host: string): void {
         const n = this.node(host);

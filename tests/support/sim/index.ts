@@ -200,6 +200,10 @@ export async function startSimCluster(opts: SimOptions): Promise<SimCluster> {
             cluster.emit("sim", "fault-unreachable", host);
             return () => faults.reachable(host);
         },
+        dead: (host) => {
+            cluster.die(cluster.node(host));
+            return () => cluster.powerOn(host);
+        },
         reachable: (host) => {
             if (fs.unreachable.delete(host)) cluster.emit("sim", "fault-reachable", host);
             after();

@@ -220,6 +220,12 @@ export interface SimFaults {
     /** Every talosctl call to the node (as target or endpoint) fails with connection refused. */
     unreachable(host: string): () => void;
     reachable(host: string): void;
+    /**
+     * The machine dies now (power loss): no API, its etcd member down (still listed until removed),
+     * its Node NotReady. The returned undo, like `sim.powerOn`, boots it with its disks as they were;
+     * `clear()` does not.
+     */
+    dead(host: string): () => void;
     /** `etcd snapshot` exits 1 with `message` on stderr (`times` calls, default: until cleared). */
     snapshotFails(message: string, opts?: { times?: number }): () => void;
     /** The next `times` (default 1) matching invocations fail with this output instead of running. */
