@@ -2,9 +2,9 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import type { UserPatches } from "../planners/talos-patches";
-import { closest, ConfigError, Problems, type PlatformConfig, type Role } from "../model";
+import { closest, ConfigError, Problems, type PlatformConfig } from "../model";
 import { checkPatchDocuments } from "./config/patch-rules";
-import type { PlatformInput } from "./config/schema";
+import { entries, type PlatformParts } from "./config/parts";
 
 /** Folder holding `<cluster>/{all,controlplane,worker,nodes}/` patch files (see talos/README.md). */
 export const TALOS_PATCH_ROOT = path.join(__dirname, "..", "talos");
@@ -24,15 +24,20 @@ export interface PatchFacts {
     cluster?: string;
     /** Every cluster a folder under talos/ may be named after: this one, its mesh peers, the other stack files'. */
     clusters: string[];
-    /** The nodes; unknown when platform:nodes did not parse (then node file names are not checked). */
-    nodes?: { hostname: string; role: Role; links: { name: string; mac: string }[] }[];
+    /** The nodes whose hostname parsed, with their bond member links (none when those did not parse). */
+    nodes?: { hostname: string; links: { name: string; mac: string }[] }[];
+    /** False when some node is missing from `nodes`: a node file may then be its, so names are not checked. */
+    allNodes?: boolean;
 }
 
-/** The facts from a partially parsed configuration. */
-export function patchFacts(input: Partial<PlatformInput>, root: string): PatchFacts {
-    const own = input.cluster?.name;
-    const clusters = [...(own ? [own] : []), ...(input.clustermesh?.peers ?? []).map((p) => p.name), ...stackFileClusters(path.dirname(root))];
-    return { root, cluster: own, clusters: [...new Set(clusters)], nodes: input.nodes };
+/** The facts from whatever of the configuration parsed. */
+export function patchFacts(cfg: PlatformParts, root: string): PatchFacts {
+    const own = cfg.cluster?.name;
+    const peers = entries(cfg.clustermesh?.peers, "name").map(([p]) => p.name);
+    const clusters = [...(own ? [own] : []), ...peers, ...stackFileClusters(path.dirname(root))];
+    const named = entries(cfg.nodes, "hostname");
+    const nodes = cfg.nodes && named.map(([n]) => ({ hostname: n.hostname, links: n.links ?? [] }));
+    return { root, cluster: own, clusters: [...new Set(clusters)], nodes, allNodes: named.length === cfg.nodes?.length };
 }
 
 /**
@@ -65,7 +70,7 @@ export function collectUserPatches(facts: PatchFacts, problems: Problems): UserP
             if (text !== undefined) out[role].push(text);
         }
     }
-    const hostnames = facts.nodes?.map((n) => n.hostname);
+    const hostnames = facts.nodes && facts.allNodes !== false ? [...new Set(facts.nodes.map((n) => n.hostname))] : undefined;
     for (const file of yamlFiles(path.join(dir, "nodes"), problems, rel)) {
         const host = path.basename(file).replace(/\.ya?ml$/, "");
         const node = facts.nodes?.find((n) => n.hostname === host);

@@ -1,3 +1,6 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { ConfigError } from "../model";
 import { parseStackConfig, type RawConfig } from "../stacks/config/parse";
 import { fixtures } from "./fixtures";
@@ -6,9 +9,9 @@ import { PROJECT, stackConfig, withKeys } from "./harness";
 /** Stack-config rules beyond one fixture each: how overrides resolve, secrets, one round of problems. */
 
 const ctx = { stack: "infra", project: PROJECT, organization: "organization" };
-const problemsOf = (config: RawConfig): string[] => {
+const problemsOf = (config: RawConfig, patchRoot?: string, stack = "infra"): string[] => {
     try {
-        parseStackConfig(config, ctx);
+        parseStackConfig(config, { ...ctx, stack }, {}, patchRoot === undefined ? {} : { patchRoot });
     } catch (e) {
         if (e instanceof ConfigError) return e.message.split("\n").slice(1);
         throw e;
@@ -81,6 +84,85 @@ describe("every problem in one run", () => {
             expect.stringMatching(/^  - platform:versions\.flux = "2\.6\.0": is not shipped by flux-operator 0\.33\.0/),
             expect.stringMatching(/^  - platform:clusterSettings\.CLUSTER = "infra": is derived from the stack config/),
         ]);
+    });
+});
+
+describe("one bad field hides no other check, not even on its own key", () => {
+    const nodes = () => key("platform:nodes") as unknown as Record<string, unknown>[];
+
+    test("a node with a bad address: the duplicate hostname of another, the BGP peer, the mesh peer and the node patch files are still checked", () => {
+        const broken = nodes();
+        broken[0].ip = "10.25.11.300";
+        broken[2].hostname = "infra-01";
+        const config = withKeys(stackConfig("infra"), {
+            "platform:nodes": broken,
+            "platform:bgp": { ...key("platform:bgp"), peerAddress: "10.25.11.12" },
+            "platform:clustermesh": { ...key("platform:clustermesh"), peers: [{ name: "apps", id: 2, ip: "10.25.11.13" }] },
+        });
+        const root = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "one-round-")), "talos");
+        fs.mkdirSync(path.join(root, "infra", "nodes"), { recursive: true });
+        fs.writeFileSync(path.join(root, "infra", "nodes", "infra-09.yaml"), "machine: {}\n");
+        try {
+            expect(problemsOf(config, root)).toEqual([
+                '  - platform:nodes[0].ip = "10.25.11.300": must be an IPv4 address such as 10.25.11.11',
+                '  - platform:nodes[2].hostname = "infra-01": duplicates platform:nodes[0].hostname; hostnames must be unique',
+                '  - platform:clustermesh.peers[0].ip = "10.25.11.13": is one of this cluster\'s node addresses',
+                '  - platform:bgp.peerAddress = "10.25.11.12": is platform:nodes[1].ip; BGP peers with the router, not with a node of this cluster',
+                expect.stringMatching(/^  - talos\/infra\/nodes\/infra-09\.yaml: names no node of platform:nodes \(known: infra-01, infra-02\)/),
+            ]);
+        } finally {
+            fs.rmSync(path.dirname(root), { recursive: true, force: true });
+        }
+    });
+
+    test("a bad Gateway IP and a bad peer port: the LB pool and the other peers are still checked", () => {
+        const lines = problemsOf(
+            withKeys(stackConfig("infra"), {
+                "platform:cilium": { ...key("platform:cilium"), gatewayIp: "gateway", lbPool: { start: "10.25.11.10", stop: "10.25.11.119" } },
+                "platform:clustermesh": {
+                    ...key("platform:clustermesh"),
+                    peers: [
+                        { name: "apps", id: 2, ip: "10.25.11.120", port: 0 },
+                        { name: "apps", id: 3, ip: "10.25.11.121" },
+                    ],
+                },
+            }),
+        );
+        expect(lines).toEqual([
+            '  - platform:cilium.gatewayIp = "gateway": must be an IPv4 address such as 10.25.11.11',
+            "  - platform:clustermesh.peers[0].port = 0: must be between 1 and 65535: a TCP port",
+            expect.stringMatching(/^  - platform:cilium\.lbPool = .*: contains platform:nodes\[0\]\.ip 10\.25\.11\.11; keep node addresses out of the pool$/),
+            expect.stringMatching(/^  - platform:cilium\.lbPool = .*: contains platform:nodes\[1\]\.ip 10\.25\.11\.12/),
+            expect.stringMatching(/^  - platform:cilium\.lbPool = .*: contains platform:nodes\[2\]\.ip 10\.25\.11\.13/),
+            '  - platform:clustermesh.peers[1].name = "apps": is listed twice',
+        ]);
+    });
+
+    /** Every field and object of `value`, with its path below the key. */
+    const paths = (value: unknown, at: (string | number)[] = []): (string | number)[][] =>
+        value !== null && typeof value === "object"
+            ? [...(at.length > 0 ? [at] : []), ...Object.entries(value).flatMap(([k, v]) => paths(v, [...at, Array.isArray(value) ? Number(k) : k]))]
+            : [at];
+    const replaced = (value: unknown, at: (string | number)[], by: unknown): unknown => {
+        if (at.length === 0) return by;
+        const copy = (Array.isArray(value) ? [...value] : { ...(value as object) }) as Record<string | number, unknown>;
+        copy[at[0]] = replaced(copy[at[0]], at.slice(1), by);
+        return copy;
+    };
+    const cases = ["infra", "apps"].flatMap((stack) => {
+        const values = stackConfig(stack).values;
+        return Object.keys(values)
+            .filter((k) => k.startsWith("platform:"))
+            .flatMap((k) => paths(JSON.parse(values[k])).map((at) => [stack, `${k}${at.map((s) => (typeof s === "number" ? `[${s}]` : `.${s}`)).join("")}`, k, at] as const));
+    });
+
+    test.each(cases)("%s, %s invalid: one problem, of that field; every rule on what parsed runs, without failing", (stack, name, fullKey, at) => {
+        const base = stackConfig(stack);
+        const value = JSON.parse(base.values[fullKey]) as unknown;
+        const leaf = at.reduce<unknown>((v, s) => (v as Record<string | number, unknown>)[s], value);
+        const bad = typeof leaf === "boolean" ? "yes" : true;
+        const lines = problemsOf(withKeys(base, { [fullKey]: replaced(value, at, bad) }), undefined, stack);
+        expect(lines).toEqual([expect.stringContaining(`  - ${name} = `)]);
     });
 });
 

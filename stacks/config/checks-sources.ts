@@ -3,7 +3,7 @@ import { CHARTS, isChartKey } from "../../planners/charts";
 import { derivedClusterSettings, type ClusterSettingsInputs } from "../../planners/cluster-settings";
 import { kubernetesSupportProblem, SUPPORTED_TALOS_MINORS, talosRelease } from "../../planners/versions";
 import { settingCredentials } from "./credentials";
-import type { PlatformInput } from "./schema";
+import { failed, need, type PlatformParts } from "./parts";
 
 /**
  * Checks of where things come from: Talos, Kubernetes and Flux versions, chart overrides, the
@@ -17,8 +17,9 @@ const P = "platform:";
  * Kubernetes within the range that Talos minor supports (model/talos.ts). Whether the change from
  * the running versions is one allowed step is the rollout plan's check (planners/rollout.ts).
  */
-export function checkVersions(cfg: Pick<PlatformInput, "versions">, problems: Problems): void {
-    const { talos, kubernetes } = cfg.versions;
+export function checkVersions(cfg: PlatformParts, problems: Problems): void {
+    const talos = cfg.versions?.talos;
+    if (talos === undefined) return;
     if (!talosRelease(talos)) {
         problems.add(
             `${P}versions.talos`,
@@ -27,7 +28,8 @@ export function checkVersions(cfg: Pick<PlatformInput, "versions">, problems: Pr
         );
         return;
     }
-    const unsupported = kubernetesSupportProblem(talos, kubernetes);
+    const kubernetes = cfg.versions?.kubernetes;
+    const unsupported = kubernetes === undefined ? undefined : kubernetesSupportProblem(talos, kubernetes);
     if (unsupported) problems.add(`${P}versions.kubernetes`, kubernetes, `is not supported: ${unsupported}`);
 }
 
@@ -42,14 +44,18 @@ export const FLUX_MINORS_BY_OPERATOR: Record<string, readonly string[]> = {
     "0.33": ["2.7"],
 };
 
-export function checkFlux(cfg: Pick<PlatformInput, "versions" | "charts">, problems: Problems): void {
-    const operator = (cfg.charts.fluxOperator?.version ?? CHARTS.fluxOperator.version).replace(/^v/, "");
+export function checkFlux(cfg: PlatformParts, problems: Problems): void {
+    const version = cfg.versions?.flux;
+    const override = cfg.charts?.fluxOperator;
+    // Which operator runs is unknown when its override's version did not parse.
+    if (version === undefined || cfg.charts === undefined || failed(override, "version")) return;
+    const operator = (override?.version ?? CHARTS.fluxOperator.version).replace(/^v/, "");
     const minors = FLUX_MINORS_BY_OPERATOR[minorOf(operator)];
-    const flux = cfg.versions.flux.replace(/^v/, "");
+    const flux = version.replace(/^v/, "");
     if (minors && !minors.includes(minorOf(flux))) {
         problems.add(
             `${P}versions.flux`,
-            cfg.versions.flux,
+            version,
             `is not shipped by flux-operator ${operator} (its manifests carry Flux ${minors.map((m) => `${m}.x`).join(", ")}); pick one of those, or override platform:charts.fluxOperator with an operator release that ships it`,
         );
     }
@@ -64,8 +70,9 @@ function minorOf(version: string): string {
  * (a mirror of that repository). An OCI chart takes an oci:// `repo`, which replaces its whole
  * reference and must end in the chart's name. Any other mix would reach Helm and fail there.
  */
-export function checkCharts(cfg: Pick<PlatformInput, "charts">, problems: Problems): void {
-    for (const [key, override] of Object.entries(cfg.charts)) {
+export function checkCharts(cfg: PlatformParts, problems: Problems): void {
+    for (const [key, override] of Object.entries(cfg.charts ?? {})) {
+        if (override === undefined) continue;
         const at = `${P}charts.${key}`;
         if (!isChartKey(key)) {
             problems.add(at, override, `is not a chart this program installs; known charts: ${Object.keys(CHARTS).join(", ")}`);
@@ -85,9 +92,10 @@ export function checkCharts(cfg: Pick<PlatformInput, "charts">, problems: Proble
     }
 }
 
-export function checkGitOps(cfg: Pick<PlatformInput, "gitops">, problems: Problems): void {
-    if (cfg.gitops.credentials !== undefined && !cfg.gitops.url.startsWith("https://")) {
-        problems.add(`${P}gitops.url`, cfg.gitops.url, "must be an https:// URL when gitops.credentials (username/password) are set");
+export function checkGitOps(cfg: PlatformParts, problems: Problems): void {
+    const gitops = need(cfg.gitops, "url", "credentials");
+    if (gitops !== undefined && !gitops.url.startsWith("https://")) {
+        problems.add(`${P}gitops.url`, gitops.url, "must be an https:// URL when gitops.credentials (username/password) are set");
     }
 }
 
@@ -97,19 +105,20 @@ export function checkGitOps(cfg: Pick<PlatformInput, "gitops">, problems: Proble
  * whatever parsed (the per-cluster pool keys need the cluster name and the peers), so this check
  * reports in the same run as every other problem.
  */
-export function checkClusterSettings(cfg: Pick<PlatformInput, "clusterSettings">, all: Partial<PlatformInput>, problems: Problems): void {
+export function checkClusterSettings(cfg: PlatformParts, problems: Problems): void {
     const probe = {
-        cluster: { name: all.cluster?.name ?? "", id: 0 },
+        cluster: { name: cfg.cluster?.name ?? "", id: 0 },
         network: {},
         cilium: { lbPool: {} },
         // Only the keys matter: every chart of the catalog names its own.
         charts: CHARTS,
-        clustermesh: { peers: all.clustermesh?.peers ?? [] },
+        clustermesh: { peers: (cfg.clustermesh?.peers ?? []).filter((p) => p?.name !== undefined) },
         bgp: {},
         onepassword: {},
     } as unknown as ClusterSettingsInputs;
     const derived = new Set(Object.keys(derivedClusterSettings(probe)).filter((k) => !k.startsWith("_")));
-    for (const [key, value] of Object.entries(cfg.clusterSettings)) {
+    for (const [key, value] of Object.entries(cfg.clusterSettings ?? {})) {
+        if (value === undefined) continue;
         if (derived.has(key)) {
             problems.add(`${P}clusterSettings.${key}`, value, "is derived from the stack config and cannot be set here; change the setting it comes from");
         }

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { closest, keyPath, SECRET, type Problems } from "../../model";
+import { salvage, type PlatformParts } from "./parts";
 import { PlatformKeys, type PlatformInput } from "./schema";
 
 /**
@@ -22,13 +23,20 @@ export interface RawConfig {
 
 const KNOWN = Object.keys(PlatformKeys) as (keyof typeof PlatformKeys)[];
 
-/** Parses every `platform:` key; returns the ones that parsed (never one set as a secret). */
-export function parsePlatformKeys(raw: RawConfig, problems: Problems): Partial<PlatformInput> {
+/** The `platform:` keys: those that parsed whole, and what parsed of every key (none set as a secret). */
+export interface ParsedKeys {
+    input: Partial<PlatformInput>;
+    parts: PlatformParts;
+}
+
+/** Parses every `platform:` key, adding a problem for each field that does not parse. */
+export function parsePlatformKeys(raw: RawConfig, problems: Problems): ParsedKeys {
     const isSecret = (fullKey: string) => raw.secretKeys.includes(fullKey);
     const shown = (fullKey: string, value: unknown) => (isSecret(fullKey) ? SECRET : value);
     checkKeyNames(raw, problems, shown);
 
     const out: Record<string, unknown> = {};
+    const parts: Record<string, unknown> = {};
     for (const key of KNOWN) {
         const fullKey = `${NAMESPACE}:${key}`;
         const text = raw.values[fullKey];
@@ -51,10 +59,15 @@ export function parsePlatformKeys(raw: RawConfig, problems: Problems): Partial<P
             }
             continue;
         }
-        if (result.success) out[key] = result.data;
-        else for (const issue of result.error.issues) addIssue(problems, schema, key, value, issue);
+        if (result.success) {
+            out[key] = parts[key] = result.data;
+            continue;
+        }
+        for (const issue of result.error.issues) addIssue(problems, schema, key, value, issue);
+        const salvaged = salvage(schema, value);
+        if (salvaged !== undefined) parts[key] = salvaged;
     }
-    return out as Partial<PlatformInput>;
+    return { input: out as Partial<PlatformInput>, parts: parts as PlatformParts };
 }
 
 /** Unknown or misspelled keys and namespaces, and platform keys set as secrets. */

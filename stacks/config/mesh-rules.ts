@@ -1,17 +1,16 @@
 import { cidrCovers, cidrRange, ipToInt, rangesOverlap } from "../../planners/ipv4";
 import type { MeshFacts, Problems } from "../../model";
-import type { PlatformInput } from "./schema";
+import { entries, type PlatformParts } from "./parts";
 
 /**
  * Every ClusterMesh rule, in one place and one style: the peers this stack declares (checked with
  * the rest of the stack file) and the fit between this stack and the stack it reads the mesh CA
- * from (checked once that stack's outputs are read). Both add to the same problem list.
+ * from (checked once that stack's outputs are read). Both add to the same problem list. The
+ * single-stack rules run on whatever of the keys parsed (parts.ts): the peers one by one, each rule
+ * on the fields it reads.
  */
 
 const P = "platform:";
-
-/** A peer entry that points at this cluster's own ClusterMesh endpoint describes this cluster itself. */
-const isSelf = (cfg: Pick<PlatformInput, "clustermesh">, peer: { ip: string }) => peer.ip === cfg.clustermesh.ip;
 
 /**
  * This cluster's name and id against the declared peers. A peer entry with another endpoint
@@ -19,71 +18,86 @@ const isSelf = (cfg: Pick<PlatformInput, "clustermesh">, peer: { ip: string }) =
  * stack's platform:cluster was copied from it, so that is the key named (the message says how to
  * tell). An entry with this cluster's own endpoint is this cluster listed as its own peer.
  */
-export function checkMeshIdentity(cfg: Pick<PlatformInput, "cluster" | "clustermesh">, problems: Problems): void {
-    cfg.clustermesh.peers.forEach((peer, i) => {
+export function checkMeshIdentity(cfg: PlatformParts, problems: Problems): void {
+    const own = cfg.clustermesh?.ip;
+    // Which entry is this cluster itself needs its own endpoint.
+    if (own === undefined) return;
+    const { name, id } = cfg.cluster ?? {};
+    for (const [peer, i] of entries(cfg.clustermesh?.peers, "ip")) {
         const at = `${P}clustermesh.peers[${i}]`;
-        if (isSelf(cfg, peer)) {
-            if (peer.name === cfg.cluster.name || peer.id === cfg.cluster.id) {
+        if (peer.ip === own) {
+            if ((name !== undefined && peer.name === name) || (id !== undefined && peer.id === id)) {
                 problems.add(at, peer, `describes this cluster itself (its ${P}clustermesh.ip and its own name or id); list only the other clusters`);
             } else {
                 problems.add(`${at}.ip`, peer.ip, `is this cluster's own ${P}clustermesh.ip; give the peer's ClusterMesh API address`);
             }
-            return;
+            continue;
         }
         const fix = (key: string) =>
-            `meshed clusters need different ${key}s: if this stack file was copied from ${peer.name}'s, give this cluster its own ${key}; if the peer entry is the wrong one, set ${at}.${key} to the ${key} in that cluster's own stack (${P}cluster.${key})`;
-        if (peer.name === cfg.cluster.name) problems.add(`${P}cluster.name`, cfg.cluster.name, `is also the name of mesh peer ${at} (endpoint ${peer.ip}); ${fix("name")}`);
-        if (peer.id === cfg.cluster.id) problems.add(`${P}cluster.id`, cfg.cluster.id, `is also the id of mesh peer ${at} (${peer.name}); ${fix("id")}`);
-    });
+            `meshed clusters need different ${key}s: if this stack file was copied from ${peer.name ?? "that cluster"}'s, give this cluster its own ${key}; if the peer entry is the wrong one, set ${at}.${key} to the ${key} in that cluster's own stack (${P}cluster.${key})`;
+        if (name !== undefined && peer.name === name) problems.add(`${P}cluster.name`, name, `is also the name of mesh peer ${at} (endpoint ${peer.ip}); ${fix("name")}`);
+        if (id !== undefined && peer.id === id) problems.add(`${P}cluster.id`, id, `is also the id of mesh peer ${at}${peer.name === undefined ? "" : ` (${peer.name})`}; ${fix("id")}`);
+    }
 }
 
 /** The declared peers among themselves. */
-export function checkMeshPeers(cfg: Pick<PlatformInput, "clustermesh">, problems: Problems): void {
+export function checkMeshPeers(cfg: PlatformParts, problems: Problems): void {
+    const mesh = cfg.clustermesh;
+    if (mesh === undefined) return;
     const names = new Set<string>();
     const ids = new Set<number>();
-    cfg.clustermesh.peers.forEach((peer, i) => {
+    (mesh.peers ?? []).forEach((peer, i) => {
         const at = `${P}clustermesh.peers[${i}]`;
-        if (names.has(peer.name)) problems.add(`${at}.name`, peer.name, "is listed twice");
-        if (ids.has(peer.id)) problems.add(`${at}.id`, peer.id, "is used by another peer");
-        names.add(peer.name);
-        ids.add(peer.id);
-        if (peer.id > cfg.clustermesh.maxConnectedClusters) {
-            problems.add(`${at}.id`, peer.id, `exceeds ${P}clustermesh.maxConnectedClusters ${cfg.clustermesh.maxConnectedClusters}`);
+        if (peer?.name !== undefined) {
+            if (names.has(peer.name)) problems.add(`${at}.name`, peer.name, "is listed twice");
+            names.add(peer.name);
+        }
+        if (peer?.id !== undefined) {
+            if (ids.has(peer.id)) problems.add(`${at}.id`, peer.id, "is used by another peer");
+            ids.add(peer.id);
+            if (mesh.maxConnectedClusters !== undefined && peer.id > mesh.maxConnectedClusters) {
+                problems.add(`${at}.id`, peer.id, `exceeds ${P}clustermesh.maxConnectedClusters ${mesh.maxConnectedClusters}`);
+            }
         }
     });
-    if (cfg.clustermesh.caStack !== undefined && cfg.clustermesh.peers.length === 0) {
-        problems.add(`${P}clustermesh.caStack`, cfg.clustermesh.caStack, `is set but ${P}clustermesh.peers is empty; declare the cluster you mesh with`);
+    if (mesh.caStack !== undefined && mesh.peers !== undefined && mesh.peers.length === 0) {
+        problems.add(`${P}clustermesh.caStack`, mesh.caStack, `is set but ${P}clustermesh.peers is empty; declare the cluster you mesh with`);
     }
 }
 
 /** Peer endpoints against this cluster's LB pool. */
-export function checkPeersAgainstPool(cfg: Pick<PlatformInput, "cilium" | "clustermesh">, problems: Problems): void {
-    const { start, stop } = cfg.cilium.lbPool;
-    cfg.clustermesh.peers.forEach((peer, i) => {
+export function checkPeersAgainstPool(cfg: PlatformParts, problems: Problems): void {
+    const pool = cfg.cilium?.lbPool;
+    const own = cfg.clustermesh?.ip;
+    if (pool === undefined || own === undefined) return;
+    const { start, stop } = pool;
+    for (const [peer, i] of entries(cfg.clustermesh?.peers, "ip")) {
         const n = ipToInt(peer.ip);
-        if (!isSelf(cfg, peer) && ipToInt(start) <= n && n <= ipToInt(stop)) {
+        if (peer.ip !== own && ipToInt(start) <= n && n <= ipToInt(stop)) {
             problems.add(`${P}clustermesh.peers[${i}].ip`, peer.ip, `is inside this cluster's ${P}cilium.lbPool ${start}-${stop}; each cluster announces only its own pool`);
         }
-    });
+    }
 }
 
 /** Peer endpoints against this cluster's node addresses. */
-export function checkPeerAddresses(cfg: Pick<PlatformInput, "nodes" | "clustermesh">, problems: Problems): void {
-    cfg.clustermesh.peers.forEach((peer, i) => {
-        if (cfg.nodes.some((node) => node.ip === peer.ip)) problems.add(`${P}clustermesh.peers[${i}].ip`, peer.ip, "is one of this cluster's node addresses");
-    });
+export function checkPeerAddresses(cfg: PlatformParts, problems: Problems): void {
+    const nodeIps = new Set(entries(cfg.nodes, "ip").map(([n]) => n.ip));
+    for (const [peer, i] of entries(cfg.clustermesh?.peers, "ip")) {
+        if (nodeIps.has(peer.ip)) problems.add(`${P}clustermesh.peers[${i}].ip`, peer.ip, "is one of this cluster's node addresses");
+    }
 }
 
 /** The BGP peer is a router: not a node of this cluster, nor an address it announces. */
-export function checkBgp(cfg: Pick<PlatformInput, "bgp" | "nodes" | "cilium" | "clustermesh">, problems: Problems): void {
+export function checkBgp(cfg: PlatformParts, problems: Problems): void {
     const at = `${P}bgp.peerAddress`;
-    const peer = cfg.bgp.peerAddress;
-    const node = cfg.nodes.findIndex((n) => n.ip === peer);
-    if (node >= 0) problems.add(at, peer, `is ${P}nodes[${node}].ip; BGP peers with the router, not with a node of this cluster`);
-    const { start, stop } = cfg.cilium.lbPool;
-    if (peer === cfg.clustermesh.ip) problems.add(at, peer, `is ${P}clustermesh.ip, an address this cluster announces; give the router's address`);
-    else if (ipToInt(start) <= ipToInt(peer) && ipToInt(peer) <= ipToInt(stop)) {
-        problems.add(at, peer, `is inside ${P}cilium.lbPool ${start}-${stop}, addresses this cluster announces; give the router's address`);
+    const peer = cfg.bgp?.peerAddress;
+    if (peer === undefined) return;
+    const node = entries(cfg.nodes, "ip").find(([n]) => n.ip === peer);
+    if (node) problems.add(at, peer, `is ${P}nodes[${node[1]}].ip; BGP peers with the router, not with a node of this cluster`);
+    const pool = cfg.cilium?.lbPool;
+    if (peer === cfg.clustermesh?.ip) problems.add(at, peer, `is ${P}clustermesh.ip, an address this cluster announces; give the router's address`);
+    else if (pool !== undefined && ipToInt(pool.start) <= ipToInt(peer) && ipToInt(peer) <= ipToInt(pool.stop)) {
+        problems.add(at, peer, `is inside ${P}cilium.lbPool ${pool.start}-${pool.stop}, addresses this cluster announces; give the router's address`);
     }
 }
 

@@ -38,10 +38,10 @@ export interface ParseOptions {
  */
 export function parseStackConfig(raw: RawConfig, ctx: StackContext, env: ConfigEnvironment = {}, options: ParseOptions = {}): ParsedConfig {
     const problems = new ConfigProblems();
-    const input = parsePlatformKeys(raw, problems);
+    const { input, parts } = parsePlatformKeys(raw, problems);
     const onepassword = parseOnePassword(raw, env, problems);
-    checkPlatform(input, problems);
-    const facts = options.patchRoot === undefined ? undefined : patchFacts(input, options.patchRoot);
+    checkPlatform(parts, problems);
+    const facts = options.patchRoot === undefined ? undefined : patchFacts(parts, options.patchRoot);
     const userPatches = facts ? collectUserPatches(facts, problems) : NO_USER_PATCHES;
     if (!problems.empty || !isComplete(input) || onepassword === undefined) throw new ConfigError(ctx.stack, problems.list);
     return { platform: derivePlatform(input, ctx, onepassword.url), secrets: { onepasswordToken: onepassword.token }, userPatches };
