@@ -19,8 +19,12 @@ const SCHEMATIC = "a".repeat(64);
 const FAST = { rebootMs: 80, upgradeMs: 100, installMs: 80, learnerPromoteMs: 40, evictionMs: 10, goDownMs: 10, resetMs: 40, shutdownMs: 30, podStartMs: 10, k8sStepMs: 2, upgradeInstallMs: 10, drainRetryMs: 10 };
 const POLICY = { maxParallelWorkers: 1, resetOnDestroy: true, snapshotDir: "unused", timeouts: { health: "4s", drain: "2s", node: "4s", kubernetes: "8s", command: "8s", poll: "40ms", stability: "80ms" } };
 /** Where a restore records that it is about to bootstrap (README, Restore drill). */
-const MARKER = path.join(ROOT, ".platform", "sim", "etcd-recovery.json");
-test("the marker lives next to the rollout log", () => expect(recoveryMarker(ROOT, "sim")).toBe(MARKER));
+// The target's cluster name (not the sim's): its own .platform/ folder, which no other test file
+// writes or removes while these run.
+const CLUSTER = "restore-drill";
+const PLATFORM = path.join(ROOT, ".platform", CLUSTER);
+const MARKER = path.join(PLATFORM, "etcd-recovery.json");
+test("the marker lives next to the rollout log", () => expect(recoveryMarker(ROOT, CLUSTER)).toBe(MARKER));
 
 let sim: SimCluster;
 let savedPath: string | undefined;
@@ -33,17 +37,17 @@ beforeEach(async () => {
     });
     savedPath = process.env.PATH;
     process.env.PATH = sim.env().PATH;
-    fs.rmSync(path.join(ROOT, ".platform", "sim"), { recursive: true, force: true });
+    fs.rmSync(PLATFORM, { recursive: true, force: true });
 });
 afterEach(async () => {
     process.env.PATH = savedPath;
     await sim?.close();
-    fs.rmSync(path.join(ROOT, ".platform", "sim"), { recursive: true, force: true });
+    fs.rmSync(PLATFORM, { recursive: true, force: true });
 });
 
 /** Destroy (snapshot, reset), then the configuration applies of `pulumi up` install every node again. */
 async function destroyAndInstall() {
-    const cluster = currentTarget(sim, "1.34.1");
+    const cluster = currentTarget(sim, "1.34.1", CLUSTER);
     const destroyed = await runCli(sim, request(sim, "delete", undefined, cluster, { resetOnDestroy: true }));
     expect(destroyed.stderr).not.toContain("rollout failed");
     const snapshot = destroyed.result!.snapshot!;
@@ -110,20 +114,20 @@ test("killed right after the bootstrap from the snapshot, the next up converges:
     const first = await createInProcess(inputs, (e) => e.op === "etcd-recovered");
     expect(first.killed).toBe(true);
     // The marker was written before the bootstrap: this snapshot, that node, its boot.
-    expect(JSON.parse(fs.readFileSync(MARKER, "utf8"))).toMatchObject({ cluster: "sim", sha256: snapshot.sha256, node: "cp-1", ip: "10.0.0.11", bootId: sim.node("cp-1").bootId });
+    expect(JSON.parse(fs.readFileSync(MARKER, "utf8"))).toMatchObject({ cluster: CLUSTER, sha256: snapshot.sha256, node: "cp-1", ip: "10.0.0.11", bootId: sim.node("cp-1").bootId });
 
-    const logged = fs.readFileSync(path.join(ROOT, ".platform", "sim", "rollout.log"), "utf8").length;
+    const logged = fs.readFileSync(path.join(PLATFORM, "rollout.log"), "utf8").length;
     const again = await create(inputs);
     expect(again.outs.recoveredFrom).toEqual({ path: snapshot.path, sha256: snapshot.sha256 });
     expect(recoveries().map((e) => `${e.node} ${e.op}`)).toEqual(["cp-1 etcd-recovered"]);
     expect(sim.events.filter((e) => e.op === "talosctl bootstrap")).toHaveLength(1);
-    const log = fs.readFileSync(path.join(ROOT, ".platform", "sim", "rollout.log"), "utf8").slice(logged);
+    const log = fs.readFileSync(path.join(PLATFORM, "rollout.log"), "utf8").slice(logged);
     expect(log).toContain("restore: etcd on cp-1 already runs, bootstrapped from this snapshot by an interrupted run");
     expect(log).toContain("restore: etcd on cp-1 runs from the snapshot");
 }, 60_000);
 
 test("refuses to restore into a cluster whose etcd already runs, saying what to do", async () => {
-    const cluster = currentTarget(sim, "1.34.1");
+    const cluster = currentTarget(sim, "1.34.1", CLUSTER);
     const snapshot = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "restore-")), "db.snapshot");
     fs.writeFileSync(snapshot, "x");
     const err = await create({ projectDir: ROOT, target: cluster.target, snapshot, talosconfig: fs.readFileSync(sim.talosconfigPath, "utf8"), policy: POLICY }).catch((e: Error) => e);
