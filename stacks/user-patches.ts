@@ -58,7 +58,9 @@ export function collectUserPatches(facts: PatchFacts, problems: Problems): UserP
     for (const entry of listed(dir)) {
         const full = path.join(dir, entry);
         if (entry === "README.md") continue;
-        if (!fs.statSync(full).isDirectory() || !CLUSTER_DIRS.includes(entry)) {
+        if (!fs.statSync(full).isDirectory() && CLUSTER_DIRS.includes(entry)) {
+            problems.add(rel(full), undefined, `is a file; ${entry}/ must be a folder holding .yaml patch files; see talos/README.md`);
+        } else if (!fs.statSync(full).isDirectory() || !CLUSTER_DIRS.includes(entry)) {
             const guess = closest(entry, CLUSTER_DIRS);
             problems.add(rel(full), undefined, `is not one of ${CLUSTER_DIRS.join("/, ")}/${guess ? ` (did you mean ${guess}/?)` : ""}; see talos/README.md`);
         }
@@ -146,9 +148,14 @@ function listed(dir: string): string[] {
 }
 
 function yamlFiles(dir: string, problems: Problems, rel: (p: string) => string): string[] {
-    if (!fs.existsSync(dir)) return [];
+    // A file where the folder belongs is reported by the cluster folder's check.
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) return [];
     return listed(dir)
         .filter((f) => {
+            if (fs.statSync(path.join(dir, f)).isDirectory()) {
+                problems.add(rel(path.join(dir, f)), undefined, "is a folder; patch files sit directly in all/, controlplane/, worker/ and nodes/");
+                return false;
+            }
             if (/\.ya?ml$/.test(f)) return true;
             problems.add(rel(path.join(dir, f)), undefined, "is not a .yaml patch file; remove or rename it");
             return false;
