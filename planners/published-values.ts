@@ -25,11 +25,10 @@ export function valuesObjectName(release: string): string {
 /**
  * The text published for a values tree: YAML with every map's keys sorted, no anchors or aliases,
  * no line folding. Sorted because a values map reaches the engine and Helm as an unordered map
- * (a protobuf Struct, a Go map; Helm stores and prints it with sorted keys): the text is then a
- * function of the values alone, the same for the tree the program built and for the one the
- * engine recorded. Strings are quoted by YAML 1.1's rules: Helm reads values with
- * sigs.k8s.io/yaml, for which a plain `yes`, `on` or `n` is a boolean; quoted, they stay the
- * strings the release got (YAML 1.2 readers agree).
+ * (a protobuf Struct, then a Go map): the text is then a function of the values alone, the same
+ * for the tree the program built and for the one the engine recorded. Strings are quoted by YAML
+ * 1.1's rules: Helm reads values with sigs.k8s.io/yaml, for which a plain `yes`, `on` or `n` is a
+ * boolean; quoted, they stay the strings the release got (YAML 1.2 readers agree).
  */
 export function valuesYaml(values: Record<string, unknown>): string {
     return stringify(values, { version: "1.1", sortMapEntries: true, lineWidth: 0, aliasDuplicateObjects: false });
