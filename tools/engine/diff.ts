@@ -17,10 +17,17 @@ import type { RecordedResource, Recording } from "./recording";
  *   provider itself replaces on (`PROVIDER_REPLACES`) → `replace`;
  * - anything else → `update`.
  *
+ * A plugin version change (a Talos minor moves every Talos resource to that minor's provider
+ * release) is not a step of its own: on a default provider the engine replaces a resource for a
+ * new plugin version only when the new release's DiffConfig says the provider configuration needs
+ * it (pulumi/pulumi step_generator.go, `providerChanged`), and this program configures none of
+ * its default providers (no `talos:` or `tls:` keys in the stack files). The new release's diff
+ * of the resource itself is then the table below, as for any change.
+ *
  * Not modelled: a provider's own diff beyond that table (e.g. the Kubernetes provider replacing
- * objects whose immutable fields change), default providers (invisible under mocks, so a plugin
- * version change does not show), replacements cascading through unknown outputs in a preview,
- * and `deleteBeforeReplace`. The offline engine's provider outputs are deterministic functions of
+ * objects whose immutable fields change, or a new provider release that replaces on a property
+ * the old one updated), replacements cascading through unknown outputs in a preview, and
+ * `deleteBeforeReplace`. The offline engine's provider outputs are deterministic functions of
  * the inputs, so a replaced resource's new outputs show up in its dependents' inputs.
  */
 export type Step = "same" | "update" | "replace" | "create" | "delete";
