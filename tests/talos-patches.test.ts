@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { nodePatches, schematicYaml, SPEGEL_CRI_PART, type UserPatches } from "../planners/talos-patches";
+import { nodePatches, schematicYaml, type UserPatches } from "../planners/talos-patches";
 import { parseStackConfig } from "../stacks/config/parse";
 import type { PlatformConfig } from "../model";
 import { readUserPatches } from "../stacks/user-patches";
@@ -32,8 +32,11 @@ describe("patch rules", () => {
     });
 
     test("Spegel's containerd setting is baked in only when Spegel is on", () => {
-        expect(cluster.machine.files).toEqual([{ op: "create", path: "/etc/cri/conf.d/20-customization.part", permissions: 0o644, content: SPEGEL_CRI_PART }]);
-        expect(SPEGEL_CRI_PART).toContain("discard_unpacked_layers = false");
+        // The TOML fragment Talos appends to containerd's CRI configuration, written out: the image
+        // service of containerd 2 (Talos 1.9+) keeps unpacked layers, which Spegel serves to peers.
+        expect(cluster.machine.files).toEqual([
+            { op: "create", path: "/etc/cri/conf.d/20-customization.part", permissions: 0o644, content: '[plugins."io.containerd.cri.v1.images"]\n  discard_unpacked_layers = false\n' },
+        ]);
         const off = platform("infra", withKeys(stackConfig("infra"), { "platform:addons": { spegel: false } }));
         expect(docs(nodePatches(patchInputs(off), first, IMAGE, noUserPatches))[0].machine.files).toBeUndefined();
     });
