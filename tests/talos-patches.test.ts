@@ -4,10 +4,12 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { nodePatches, schematicYaml, type UserPatches } from "../planners/talos-patches";
 import { parseStackConfig } from "../stacks/config/parse";
-import type { PlatformConfig } from "../model";
+import type { ClusterTarget, PlatformConfig } from "../model";
+import { Recording, SECRET_SIG, SIG_KEY, unwrapSecrets } from "../tools/engine/recording";
+import { renderArtifacts } from "../tools/render/artifacts";
 import { readUserPatches } from "../stacks/user-patches";
 import { fixtures } from "./fixtures";
-import { PROJECT, stackConfig, withKeys } from "./harness";
+import { PROJECT, runStack, stackConfig, withKeys } from "./harness";
 
 /** Machine-config patches: what every node receives, and the rules behind it. */
 
@@ -268,5 +270,36 @@ describe("user patch files (talos/<cluster>/)", () => {
     test("the committed talos/ folder is valid for both stacks", () => {
         expect(() => readUserPatches(platform("infra"))).not.toThrow();
         expect(() => readUserPatches(platform("apps"))).not.toThrow();
+    });
+});
+
+describe("the render of what each node receives (talos/<hostname>.yaml, rollout.json)", () => {
+    const secret = (value: unknown) => ({ [SIG_KEY]: SECRET_SIG, value });
+    let files: Map<string, string>;
+    beforeAll(async () => {
+        // The program sends no secret there today; plant some, as a later change might.
+        const { recording } = await runStack("infra");
+        // Recorded as the engine would record them: wrapped in rawInputs, plain in inputs.
+        const withInputs = (rawInputs: Record<string, unknown>) => ({ rawInputs, inputs: unwrapSecrets(rawInputs) as Record<string, unknown> });
+        const planted = new Recording();
+        for (const r of recording.resources) {
+            const desired = r.rawInputs.desired as ClusterTarget | undefined;
+            planted.add(desired && r.inputs.protocol !== undefined ? { ...r, ...withInputs({ ...r.rawInputs, desired: { ...desired, talos: { ...desired.talos, schematic: secret("PLANTED-schematic") } } }) } : r);
+        }
+        // The first node's machine configuration: its first patch and the Kubernetes version.
+        const first = recording.invokesOf("talos:machine/getConfiguration:getConfiguration")[0];
+        for (const call of recording.invokes) {
+            const patches = call.rawInputs.configPatches as unknown[];
+            planted.invokes.push(call === first ? { ...call, ...withInputs({ ...call.rawInputs, configPatches: [secret("PLANTED-patch"), ...patches.slice(1)], kubernetesVersion: secret("PLANTED-version") }) } : call);
+        }
+        files = renderArtifacts("infra", { recording: planted, outputs: {} }, []);
+    });
+
+    test("shows every secret input as the render's placeholder, never its value", () => {
+        expect([...files].filter(([, text]) => text.includes("PLANTED")).map(([name]) => name)).toEqual([]);
+        const first = files.get("talos/infra-01.yaml")!;
+        expect(first).toContain("#   kubernetesVersion: FAKE-SECRET(kubernetesVersion)\n");
+        expect(first).toContain("---\nFAKE-SECRET(configPatches[0])");
+        expect(JSON.parse(files.get("rollout.json")!).talos.schematic).toBe("FAKE-SECRET(desired.talos.schematic)");
     });
 });

@@ -1,19 +1,24 @@
 import type { ClusterTarget } from "../../model";
 import type { Recording } from "../engine/recording";
+// A cycle with artifacts.ts, which imports this module: harmless, as redact is only called, never
+// read while the modules load. It is the one redaction every file of the render goes through.
+import { redact } from "./artifacts";
 
 /**
  * The Talos part of a render: for every node, everything its machine configuration is generated
  * from (the generator's inputs, then the patches in apply order), and the rollout target that
- * `npm run render -- --against` plans from.
+ * `npm run render -- --against` plans from. Both come from the recorded inputs with every secret
+ * leaf replaced by the render's placeholder (`redact`), like the Helm values and the manifests:
+ * nothing the render writes holds a secret, whatever the program sends there.
  */
 
 const GET_CONFIG = "talos:machine/getConfiguration:getConfiguration";
 const GENERATOR_INPUTS = ["clusterName", "clusterEndpoint", "machineType", "talosVersion", "kubernetesVersion"] as const;
 
-/** The Rollout resource's target: the dynamic resource whose inputs carry `desired`. */
+/** The Rollout resource's target: the dynamic resource whose inputs carry `desired`, secrets redacted. */
 export function rolloutTarget(recording: Recording): ClusterTarget | undefined {
     const rollout = recording.resources.find((r) => r.type === "pulumi-nodejs:dynamic:Resource" && r.inputs.desired !== undefined && r.inputs.protocol !== undefined);
-    return rollout?.inputs.desired as ClusterTarget | undefined;
+    return rollout ? (redact(rollout.rawInputs.desired, "desired") as ClusterTarget) : undefined;
 }
 
 /**
@@ -28,7 +33,7 @@ export function talosFiles(recording: Recording): Map<string, string> {
     const calls = recording.invokesOf(GET_CONFIG);
     if (calls.length !== target.nodes.length) throw new Error(`render: ${calls.length} machine configurations for ${target.nodes.length} nodes`);
     target.nodes.forEach((node, i) => {
-        const inputs = calls[i].inputs;
+        const inputs = redact(calls[i].rawInputs, "") as Record<string, unknown>;
         if (inputs.machineType !== node.role) throw new Error(`render: configuration ${i + 1} is for a ${String(inputs.machineType)}, but node ${node.hostname} is a ${node.role}`);
         const patches = (inputs.configPatches as string[] | undefined) ?? [];
         const header = [
