@@ -1,7 +1,7 @@
 import type { ClusterTarget, NodeTarget } from "../model";
 import { fatal, type RunContext } from "./context";
 import { drain } from "./drain";
-import { waitMaintenance } from "./destroy";
+import { matches, removeDeadMember, waitMaintenance } from "./destroy";
 import { waitHealthy, waitStable } from "./health";
 
 /**
@@ -92,7 +92,7 @@ export async function upgradeNode(ctx: RunContext, n: NodeTarget, target: Cluste
         n,
         members,
         async (bootBefore) => {
-            await ctx.talos.upgrade(n.ip, target.image);
+            await ctx.talos.upgrade(n.ip, target.image, ctx.timings.nodeMs);
             await waitBack(ctx, n, bootBefore, members, target);
         },
         what,
@@ -203,9 +203,15 @@ export async function removeNode(ctx: RunContext, n: NodeTarget, members: NodeTa
     if (reachable) {
         if ((await kube.nodes()).some((k) => k.name === n.hostname)) await drain(ctx, kube, n.hostname);
         if (isCp(n)) {
-            await ctx.talos.forfeitLeadership(n.ip);
-            await ctx.talos.etcdLeave(n.ip);
-            ctx.log(`${n.hostname}: left etcd`);
+            // A run killed after the leave finds the node running but no longer a member.
+            const via = rest.find(isCp);
+            if (via && !(await ctx.talos.etcdMembers(via.ip)).some((m) => matches(m, n))) {
+                ctx.log(`${n.hostname}: no longer an etcd member (an earlier run took it out)`);
+            } else {
+                await ctx.talos.forfeitLeadership(n.ip);
+                await ctx.talos.etcdLeave(n.ip);
+                ctx.log(`${n.hostname}: left etcd`);
+            }
         }
         if (ctx.policy.resetOnDestroy) {
             await ctx.talos.reset(n.ip, false);
@@ -220,11 +226,7 @@ export async function removeNode(ctx: RunContext, n: NodeTarget, members: NodeTa
         if (isCp(n)) {
             const via = rest.find(isCp);
             if (!via) throw new Error(`${n.hostname} is unreachable and no other control plane is left to remove it from etcd`);
-            const member = (await ctx.talos.etcdMembers(via.ip)).find((m) => m.hostname === n.hostname || m.peerUrls.some((u) => u.includes(`//${n.ip}:`)));
-            if (member) {
-                await ctx.talos.removeMember(via.ip, member.id);
-                ctx.log(`${n.hostname}: etcd member ${member.id} removed through ${via.hostname}`);
-            }
+            await removeDeadMember(ctx, n, via);
         }
     }
     if (await kube.deleteNode(n.hostname)) ctx.log(`${n.hostname}: Kubernetes Node object deleted`);

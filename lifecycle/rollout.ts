@@ -39,7 +39,7 @@ export async function checkTalosctl(talosVersions: string[]): Promise<void> {
     }
     if (!minors.includes(minorOf(client))) {
         throw new Error(
-            `talosctl ${client} is installed, but this change needs talosctl ${minors.join(" or ")}.x (the cluster's Talos minor): ` +
+            `talosctl ${client} is installed, but this change needs talosctl ${minors.join(" or ")}.x (the Talos minor the cluster runs${minors.length > 1 ? " or moves to" : ""}): ` +
                 "install that release from https://github.com/siderolabs/talos/releases and run pulumi up again",
         );
     }

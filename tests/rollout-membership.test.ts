@@ -81,6 +81,21 @@ describe("removing control planes", () => {
         expect(fs.existsSync(run.result!.snapshot!.path)).toBe(true);
     }, 60_000);
 
+    test("killed after the etcd leave, the next run finishes the removal without leaving again", async () => {
+        sim = await startSimCluster({ talosctlVersion: "v1.11.6", kubernetesVersion: "1.34.1", nodes: [cp(1), cp(2), cp(3), cp(4), cp(5)], timing: FAST });
+        const before = currentTarget(sim, "1.34.1");
+        const desired = without(without(before, "cp-5"), "cp-4");
+        const first = await runCli(sim, request(sim, "update", before.target, desired), (e) => e.op === "member-removed" && e.node === "cp-5");
+        expect(first.killed).toBe(true);
+        const second = await runCli(sim, request(sim, "update", before.target, desired));
+        expect(second.stderr).not.toContain("rollout failed");
+        expect(second.stderr).toContain("cp-5: no longer an etcd member (an earlier run took it out)");
+        expect(trace(sim.events, ["member-removed"])).toEqual(["cp-5 member-removed", "cp-4 member-removed"]);
+        expect(sim.etcdMembers().map((m) => m.hostname).sort()).toEqual(["cp-1", "cp-2", "cp-3"]);
+        expect(sim.node("cp-5").kube.exists).toBe(false);
+        expect(overlaps(disruptionIntervals(sim.events))).toEqual([]);
+    }, 60_000);
+
     test("an unreachable control plane is removed from etcd by member id through a healthy one, before anything else", async () => {
         sim = await startSimCluster({ talosctlVersion: "v1.11.6", kubernetesVersion: "1.34.1", nodes: [cp(1), cp(2), cp(3), cp(4), cp(5)], timing: FAST });
         const before = currentTarget(sim, "1.34.1");

@@ -151,7 +151,7 @@ test.each([
     expect(cordonedAtEnd(sim)).toEqual([]);
 }, 60_000);
 
-test("the installed talosctl must be of the cluster's Talos minor", async () => {
+test("the installed talosctl must be of the Talos minor the cluster runs or moves to", async () => {
     const before = await start(0, "v1.10.7");
     const run = await runCli(sim, request(sim, "update", before.target, withTalos(before, "v1.12.1")));
     expect(run.code).toBe(1);
