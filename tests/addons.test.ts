@@ -1,7 +1,7 @@
 import { evaluate, type Evaluation } from "../tools/engine/engine";
 import { offlineNetwork } from "../tools/engine/network";
 import { isSecretAt, Recording, secretPaths, type RecordedResource } from "../tools/engine/recording";
-import { redact } from "../tools/render/artifacts";
+import { redact } from "../tools/render/redact";
 import { main } from "../stacks";
 import { runStack, stackConfig, withKeys } from "./harness";
 

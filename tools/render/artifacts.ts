@@ -1,7 +1,8 @@
 import { stringify } from "yaml";
 import type { Evaluation, StackOutputs } from "../engine/engine";
-import { isSecretValue, type RecordedResource } from "../engine/recording";
+import type { RecordedResource } from "../engine/recording";
 import { graphMermaid } from "./mermaid";
+import { redact } from "./redact";
 import { rolloutTarget, talosFiles } from "./talos";
 
 /**
@@ -14,19 +15,6 @@ import { rolloutTarget, talosFiles } from "./talos";
 export type Artifacts = Map<string, string>;
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
-
-/**
- * Replaces every secret leaf by a fake, deterministic placeholder naming its path. A secret
- * object (e.g. a Secret's whole `stringData`, which the Kubernetes SDK marks secret) keeps its
- * keys, which are not secret, with every value replaced.
- */
-export function redact(v: unknown, path: string, inSecret = false): unknown {
-    if (isSecretValue(v)) return redact(v.value, path, true);
-    if (inSecret && (v === null || typeof v !== "object")) return `FAKE-SECRET(${path})`;
-    if (Array.isArray(v)) return v.map((x, i) => redact(x, `${path}[${i}]`, inSecret));
-    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redact(x, path ? `${path}.${k}` : k, inSecret)]));
-    return v;
-}
 
 const yaml = (v: unknown) => stringify(v, { lineWidth: 0, aliasDuplicateObjects: false });
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;

@@ -1,8 +1,7 @@
 import type { ClusterTarget } from "../../model";
 import type { Recording } from "../engine/recording";
-// A cycle with artifacts.ts, which imports this module: harmless, as redact is only called, never
-// read while the modules load. It is the one redaction every file of the render goes through.
-import { redact } from "./artifacts";
+// The one redaction every file of the render goes through.
+import { redact } from "./redact";
 
 /**
  * The Talos part of a render: for every node, everything its machine configuration is generated
