@@ -143,6 +143,9 @@ describe("simulated cluster, talosctl v1.11 client", () => {
     beforeAll(async () => {
         s = await sim({
             talosctlVersion: "v1.11.6",
+            // An evicted pod terminates only after 600 ms, so the eviction test's second request
+            // meets the budget at its lowest even on a loaded machine.
+            timing: { ...FAST, evictionMs: 600 },
             pods: [
                 { namespace: "default", name: "web-aaaaa", node: "work-01", owner: { kind: "ReplicaSet", name: "web-5d8f" }, pdb: "web" },
                 { namespace: "default", name: "web-bbbbb", node: "infra-01", owner: { kind: "ReplicaSet", name: "web-5d8f" }, pdb: "web" },
