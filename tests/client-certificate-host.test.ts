@@ -1,8 +1,8 @@
-import { execFile, execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as path from "path";
 import { create, check, setClock, type ClientCertificateInputs } from "../lifecycle/client-certificate";
 import { pemText } from "../planners/certificates";
+import { callProvider, serializedBy, type HostAnswer } from "./support/provider-host";
 import { makeCa } from "./support/talos-ca";
 
 /**
@@ -13,34 +13,18 @@ import { makeCa } from "./support/talos-ca";
  */
 
 const ROOT = path.resolve(__dirname, "..");
-const HOST_DIR = path.join(ROOT, "node_modules", "@pulumi", "pulumi", "cmd", "dynamic-provider");
 const HOUR = 3600_000;
 
 let provider: string;
 const osCa = makeCa("ed25519");
 
 beforeAll(() => {
-    const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "support", "serialize-client-certificate.ts")], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
-    provider = (JSON.parse(out) as { provider: string }).provider;
+    provider = serializedBy<{ provider: string }>("serialize-client-certificate.ts").provider;
 }, 90_000);
 
-/** Loads the serialized provider like the host (require-from-string, modules resolved from the host's folder) and calls a method. */
-function call(method: string, args: unknown[]): Promise<{ ok: boolean; result?: any; error?: string }> {
-    const script = `
-        const requireFromString = require("require-from-string");
-        const provider = requireFromString(process.env.PROVIDER, ${JSON.stringify(path.join(HOST_DIR, "index.js"))}).handler();
-        provider[process.env.METHOD](...JSON.parse(process.env.ARGS)).then(
-            (r) => process.stdout.write(JSON.stringify({ ok: true, result: r })),
-            (e) => process.stdout.write(JSON.stringify({ ok: false, error: String(e && e.message || e) })),
-        );`;
-    return new Promise((resolve, reject) => {
-        execFile(
-            process.execPath,
-            ["-e", script],
-            { cwd: HOST_DIR, env: { ...process.env, PROVIDER: provider, METHOD: method, ARGS: JSON.stringify(args) }, encoding: "utf8", timeout: 60_000 },
-            (err, stdout, stderr) => (err ? reject(new Error(`provider host failed: ${stderr || err.message}`)) : resolve(JSON.parse(stdout))),
-        );
-    });
+/** Loads the serialized provider like the host and calls a method (support/provider-host.ts). */
+function call(method: string, args: unknown[]): Promise<HostAnswer> {
+    return callProvider(provider, method, args);
 }
 
 function inputs(overrides: Partial<ClientCertificateInputs> = {}): ClientCertificateInputs {

@@ -1,8 +1,6 @@
-import { execFile, execFileSync } from "child_process";
-import * as path from "path";
+import { callProvider, serializedBy, type HostAnswer } from "./support/provider-host";
 import { nodeList, startApiServer, type TestApiServer } from "./support/api-server";
 import { kubeconfigFor, makePki, type TestPki } from "./support/tls";
-import { ROOT } from "./harness";
 
 /**
  * The gates run inside Pulumi's dynamic-provider host, from code the SDK serialized at `pulumi up`.
@@ -12,19 +10,12 @@ import { ROOT } from "./harness";
  * `create` against a local HTTPS API server.
  */
 
-const HOST_DIR = path.join(ROOT, "node_modules", "@pulumi", "pulumi", "cmd", "dynamic-provider");
-
 let providers: Record<string, string>;
 let pki: TestPki;
 let server: TestApiServer;
 
 beforeAll(async () => {
-    const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "support", "serialize-gates.ts")], {
-        cwd: ROOT,
-        encoding: "utf8",
-        timeout: 60_000,
-    });
-    providers = JSON.parse(out) as Record<string, string>;
+    providers = serializedBy<Record<string, string>>("serialize-gates.ts");
     pki = makePki("serialized");
     server = await startApiServer(pki, (p) => (p === "/readyz" ? { status: 200, body: "ok" } : { status: 200, body: nodeList({ n1: "True", n2: "True" }) }));
 }, 90_000);
@@ -35,25 +26,10 @@ afterAll(async () => {
 
 /**
  * Loads a serialized provider the way the dynamic-provider host does and calls one of its methods
- * with the arguments the engine would pass. (Async: the test API server lives in this process
- * and must keep serving meanwhile.)
+ * with the arguments the engine would pass (support/provider-host.ts), with only PATH in its environment.
  */
-function call(providerText: string, method: "create" | "diff" | "update", args: unknown[]): Promise<{ ok: boolean; result?: any; error?: string }> {
-    const script = `
-        const requireFromString = require("require-from-string");
-        const provider = requireFromString(process.env.PROVIDER, ${JSON.stringify(path.join(HOST_DIR, "index.js"))}).handler();
-        provider[process.env.METHOD](...JSON.parse(process.env.ARGS)).then(
-            (r) => process.stdout.write(JSON.stringify({ ok: true, result: r })),
-            (e) => process.stdout.write(JSON.stringify({ ok: false, error: String(e && e.message || e) })),
-        );`;
-    return new Promise((resolve, reject) => {
-        execFile(
-            process.execPath,
-            ["-e", script],
-            { cwd: HOST_DIR, env: { PATH: process.env.PATH, PROVIDER: providerText, METHOD: method, ARGS: JSON.stringify(args) }, encoding: "utf8", timeout: 30_000 },
-            (err, stdout, stderr) => (err ? reject(new Error(`provider host failed: ${stderr || err.message}`)) : resolve(JSON.parse(stdout))),
-        );
-    });
+function call(providerText: string, method: "create" | "diff" | "update", args: unknown[]): Promise<HostAnswer> {
+    return callProvider(providerText, method, args, { env: { PATH: process.env.PATH }, timeoutMs: 30_000 });
 }
 
 test("both gates serialize to self-contained code", () => {

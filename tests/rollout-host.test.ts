@@ -1,8 +1,8 @@
-import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { startSimCluster, type SimCluster } from "./support/sim";
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
+import { callProvider, serializedBy, type HostAnswer, type HostCallOptions } from "./support/provider-host";
 import { currentTarget, ROOT, withTalos } from "./support/rollout";
 
 /**
@@ -12,7 +12,6 @@ import { currentTarget, ROOT, withTalos } from "./support/rollout";
  * `diff` during preview, `update` during up, against the simulated cluster.
  */
 
-const HOST_DIR = path.join(ROOT, "node_modules", "@pulumi", "pulumi", "cmd", "dynamic-provider");
 const SCHEMATIC = "a".repeat(64);
 
 let provider: string;
@@ -20,8 +19,7 @@ let sim: SimCluster;
 let snapshotDir: string;
 
 beforeAll(async () => {
-    const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "support", "serialize-rollout.ts")], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
-    provider = (JSON.parse(out) as { provider: string }).provider;
+    provider = serializedBy<{ provider: string }>("serialize-rollout.ts").provider;
     snapshotDir = fs.mkdtempSync(path.join(ROOT, ".platform-test-"));
     sim = await startSimCluster({
         talosctlVersion: "v1.12.11",
@@ -34,31 +32,12 @@ afterAll(async () => {
     await sim?.close();
 });
 
-type Answer = { ok: boolean; result?: any; error?: string };
-
 /**
- * Loads the serialized provider like the host (require-from-string, modules resolved from the
- * host's folder) and calls a method; `then` calls a second method in the same process with the
- * first one's answer, as the engine does when it replaces a resource (create the new, delete the old).
+ * Loads the serialized provider like the host and calls a method (support/provider-host.ts), with
+ * the sim's talosctl first on PATH; `then` calls a second method in the same process.
  */
-function call(method: string, args: unknown[], opts: { env?: NodeJS.ProcessEnv; then?: { method: string; args: (first: any) => unknown[] } } = {}): Promise<Answer> {
-    const script = `
-        const requireFromString = require("require-from-string");
-        const provider = requireFromString(process.env.PROVIDER, ${JSON.stringify(path.join(HOST_DIR, "index.js"))}).handler();
-        const answer = (r) => ({ ok: true, result: r });
-        const failed = (e) => ({ ok: false, error: String(e && e.message || e) });
-        const then = ${opts.then ? `(first) => provider[${JSON.stringify(opts.then.method)}](...(${opts.then.args.toString()})(first))` : "undefined"};
-        provider[process.env.METHOD](...JSON.parse(process.env.ARGS))
-            .then((r) => (then ? then(r).then(() => answer(r)) : answer(r)), failed)
-            .then((a) => process.stdout.write(JSON.stringify(a)), (e) => process.stdout.write(JSON.stringify(failed(e))));`;
-    return new Promise((resolve, reject) => {
-        execFile(
-            process.execPath,
-            ["-e", script],
-            { cwd: HOST_DIR, env: { ...sim.env(), ...opts.env, PROVIDER: provider, METHOD: method, ARGS: JSON.stringify(args) }, encoding: "utf8", timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
-            (err, stdout, stderr) => (err ? reject(new Error(`provider host failed: ${stderr || err.message}`)) : resolve(JSON.parse(stdout) as Answer)),
-        );
-    });
+function call(method: string, args: unknown[], opts: { env?: NodeJS.ProcessEnv; then?: HostCallOptions["then"] } = {}): Promise<HostAnswer> {
+    return callProvider(provider, method, args, { ...opts, env: { ...sim.env(), ...opts.env } });
 }
 
 function inputs(desired: ReturnType<typeof currentTarget>) {
