@@ -1,7 +1,7 @@
 /**
  * The simulated cluster's state machine: machines, etcd membership, Kubernetes Node/Pod/PDB
  * objects, timers (compressed time), faults and the append-only event log. The talosctl emulation
- * (talosctl.ts) and the Kubernetes API (kube.ts) are thin layers over this class.
+ * (talosctl/) and the Kubernetes API (kube.ts) are thin layers over this class.
  */
 import { createHash } from "crypto";
 import YAML from "yaml";

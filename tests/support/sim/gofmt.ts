@@ -1,7 +1,7 @@
 /**
  * Small ports of the Go formatting helpers talosctl's output depends on:
- * text/tabwriter (as talosctl configures it), go-humanize Bytes/RelTime, and time.Duration
- * parsing/printing. Pure functions, no state.
+ * text/tabwriter (as talosctl configures it), go-humanize Bytes/RelTime, time.Duration
+ * parsing/printing, and encoding/json's indented output. Pure functions, no state.
  */
 
 /**
@@ -216,4 +216,18 @@ export function compareSemver(a: SemVer, b: SemVer): number {
 
 export function semverString(v: SemVer): string {
     return `${v.major}.${v.minor}.${v.patch}${v.pre ? `-${v.pre}` : ""}`;
+}
+
+/** JSON like Go's encoding/json with SetIndent("", "    "): sorted keys (maps), HTML escaping. */
+export function goJson(v: unknown): string {
+    const sortKeys = (x: unknown): unknown => {
+        if (Array.isArray(x)) return x.map(sortKeys);
+        if (x && typeof x === "object") {
+            const o: Record<string, unknown> = {};
+            for (const k of Object.keys(x as object).sort()) o[k] = sortKeys((x as Record<string, unknown>)[k]);
+            return o;
+        }
+        return x;
+    };
+    return JSON.stringify(sortKeys(v), null, 4).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026");
 }
