@@ -23,3 +23,11 @@ export async function clientDrain(run: Run, n: SimNode, addr: string): Promise<s
         if (run.io.signal.aborted) return "context canceled";
     }
 }
+
+/** The deferred uncordon after a client-side drain: a node still cordoned is uncordoned. */
+export function uncordon(run: Run, n: SimNode, addr: string): void {
+    if (n.kube.exists && n.kube.unschedulable) {
+        run.line(addr, "uncordoning node");
+        run.c.setUnschedulable(n, false, "talosctl", { by: "talosctl" });
+    }
+}

@@ -4,7 +4,7 @@ import { renameSync, rmSync, writeFileSync } from "fs";
 import { CliError } from "../cli";
 import { GrpcError, type SimNode } from "../cluster";
 import { goJson, goQuote, humanizeBytes, tabwrite } from "../gofmt";
-import { DirectError, type Run } from "./run";
+import type { Run } from "./run";
 
 function memberRows(run: Run, n: SimNode, addr: string): string[] {
     run.requireCp(n, "member list");
@@ -16,22 +16,11 @@ function memberRows(run: Run, n: SimNode, addr: string): string[] {
 }
 
 export async function etcdMembers(run: Run): Promise<void> {
-    if (run.minor >= 12) {
-        const { ok, errors } = await run.multiplex(undefined, (n, addr) => memberRows(run, n, addr));
-        run.io.out(tabwrite(["NODE\tID\tHOSTNAME\tPEER URLS\tCLIENT URLS\tLEARNER", ...ok.flatMap((o) => o.value!)].join("\n") + "\n"));
-        if (errors.length) throw new CliError(errors.join("\n"));
-        return;
-    }
-    let target;
-    try {
-        target = run.client();
-    } catch (e) {
-        if (e instanceof DirectError) throw new CliError(`error getting members: ${e.message}`);
-        throw e;
-    }
-    const ok = run.warnOrFail(await run.callEach(target.nodes, (n, addr) => memberRows(run, n, addr)));
-    const rows = ok.flatMap((o) => o.value!);
-    if (rows.length > 0) run.io.out(tabwrite(["NODE\tID\tHOSTNAME\tPEER URLS\tCLIENT URLS\tLEARNER", ...rows].join("\n") + "\n"));
+    // v1.11 prints the header only before the first row; v1.12+ always.
+    await run.readEach({ what: "members", multiplexFrom: 12 }, (n, addr) => memberRows(run, n, addr), (ok, multiplexed) => {
+        const rows = ok.flatMap((o) => o.value!);
+        if (multiplexed || rows.length > 0) run.io.out(tabwrite(["NODE\tID\tHOSTNAME\tPEER URLS\tCLIENT URLS\tLEARNER", ...rows].join("\n") + "\n"));
+    });
 }
 
 function statusRow(run: Run, n: SimNode, addr: string): string {
@@ -57,21 +46,9 @@ export async function etcdStatus(run: Run): Promise<void> {
     const header = run.minor >= 12
         ? "NODE\tMEMBER\tDB SIZE\tIN USE\tLEADER\tRAFT INDEX\tRAFT TERM\tRAFT APPLIED INDEX\tLEARNER\tPROTOCOL\tSTORAGE\tERRORS"
         : "NODE\tMEMBER\tDB SIZE\tIN USE\tLEADER\tRAFT INDEX\tRAFT TERM\tRAFT APPLIED INDEX\tLEARNER\tERRORS";
-    if (run.minor >= 12) {
-        const { ok, errors } = await run.multiplex(undefined, (n, addr) => statusRow(run, n, addr));
-        run.io.out(tabwrite([header, ...ok.map((o) => o.value!)].join("\n") + "\n"));
-        if (errors.length) throw new CliError(errors.join("\n"));
-        return;
-    }
-    let target;
-    try {
-        target = run.client();
-    } catch (e) {
-        if (e instanceof DirectError) throw new CliError(`error getting status: ${e.message}`);
-        throw e;
-    }
-    const ok = run.warnOrFail(await run.callEach(target.nodes, (n, addr) => statusRow(run, n, addr)));
-    if (ok.length > 0) run.io.out(tabwrite([header, ...ok.map((o) => o.value!)].join("\n") + "\n"));
+    await run.readEach({ what: "status", multiplexFrom: 12 }, (n, addr) => statusRow(run, n, addr), (ok, multiplexed) => {
+        if (multiplexed || ok.length > 0) run.io.out(tabwrite([header, ...ok.map((o) => o.value!)].join("\n") + "\n"));
+    });
 }
 
 export async function etcdAlarmList(run: Run): Promise<void> {
@@ -84,8 +61,8 @@ export async function etcdAlarmList(run: Run): Promise<void> {
     run.warnOrFail(await run.callEach(target.nodes, (n) => run.requireCp(n, "etcd alarm list")));
 }
 
-/** forfeit-leadership: v1.11 returns the multierror; v1.12+ multiplex. */
-async function etcdSimple(run: Run, _what: string, fn: (n: SimNode) => void): Promise<void> {
+/** forfeit-leadership, remove-member: v1.11 returns the multierror; v1.12+ multiplex. */
+async function etcdEach(run: Run, fn: (n: SimNode) => void): Promise<void> {
     if (run.minor >= 12) {
         const { errors } = await run.multiplex(undefined, (n) => fn(n));
         if (errors.length) throw new CliError(errors.join("\n"));
@@ -96,7 +73,7 @@ async function etcdSimple(run: Run, _what: string, fn: (n: SimNode) => void): Pr
 }
 
 export function etcdForfeitLeadership(run: Run): Promise<void> {
-    return etcdSimple(run, "forfeit", (n) => run.requireCp(n, "etcd forfeit leadership") ?? run.c.forfeitLeadership(n));
+    return etcdEach(run, (n) => run.requireCp(n, "etcd forfeit leadership") ?? run.c.forfeitLeadership(n));
 }
 
 export async function etcdLeave(run: Run): Promise<void> {
@@ -125,13 +102,7 @@ export async function etcdRemoveMember(run: Run): Promise<void> {
         if (n.etcd.state !== "running") throw new GrpcError("Unknown", "failed to create etcd client: etcd is not running"); // guess
         run.c.removeMember(n, id);
     };
-    if (run.minor >= 12) {
-        const { errors } = await run.multiplex(undefined, fn);
-        if (errors.length) throw new CliError(errors.join("\n"));
-        return;
-    }
-    const target = run.client();
-    run.failOnErrors(await run.callEach(target.nodes, fn), "");
+    return etcdEach(run, fn);
 }
 
 export async function etcdSnapshot(run: Run): Promise<void> {

@@ -2,7 +2,7 @@
 import { CliError } from "../cli";
 import { GrpcError, type SimNode } from "../cluster";
 import { goQuote } from "../gofmt";
-import { clientDrain } from "./drain";
+import { clientDrain, uncordon } from "./drain";
 import type { Run } from "./run";
 import { track } from "./track";
 
@@ -25,10 +25,7 @@ async function drainRebootUncordon(run: Run, n: SimNode, addr: string, mode: str
             return false;
         }
     } finally {
-        if (cordoned && n.kube.exists && n.kube.unschedulable) {
-            run.line(addr, "uncordoning node");
-            run.c.setUnschedulable(n, false, "talosctl", { by: "talosctl" });
-        }
+        if (cordoned) uncordon(run, n, addr);
     }
 }
 

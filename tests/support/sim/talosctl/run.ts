@@ -309,6 +309,36 @@ export class Run {
         });
     }
 
+    /**
+     * A one-to-many read (version, etcd members, etcd status). From client minor `multiplexFrom` on,
+     * through the multiplex client: `print` gets the answers, then the per-node errors
+     * (`<errPrefix> <node>: …`) fail the command. Before it, through one client: an unreachable
+     * endpoint fails as `error getting <what>: …`, per-node errors are only a WARNING (exit 0), and
+     * `print` gets the answers. `beforeCalls` runs once the client is chosen (v1.11: reached).
+     */
+    async readEach<T>(
+        o: { what: string; multiplexFrom: number; errPrefix?: string; beforeCalls?: () => void },
+        fn: (n: SimNode, addr: string) => T,
+        print: (ok: Outcome<T>[], multiplexed: boolean) => void,
+    ): Promise<void> {
+        if (this.minor >= o.multiplexFrom) {
+            o.beforeCalls?.();
+            const { ok, errors } = await this.multiplex(undefined, fn, o.errPrefix);
+            print(ok, true);
+            if (errors.length) throw new CliError(errors.join("\n"));
+            return;
+        }
+        let target;
+        try {
+            target = this.client();
+        } catch (e) {
+            if (e instanceof DirectError) throw new CliError(`error getting ${o.what}: ${e.message}`);
+            throw e;
+        }
+        o.beforeCalls?.();
+        print(this.warnOrFail(await this.callEach(target.nodes, fn)), false);
+    }
+
     /** A progress line (the `--wait` tracker, the v1.13 drain) on stderr: `"<node>": <msg>`. */
     line(addr: string, msg: string): void {
         this.io.err(`${JSON.stringify(addr)}: ${msg}\n`);

@@ -2,7 +2,7 @@
 import { CliError } from "../cli";
 import { GrpcError, type SimNode } from "../cluster";
 import { compareSemver, parseSemver, tabwrite } from "../gofmt";
-import { clientDrain } from "./drain";
+import { clientDrain, uncordon } from "./drain";
 import type { Run } from "./run";
 import { track } from "./track";
 
@@ -122,12 +122,7 @@ async function upgrade113(run: Run, nodes: string[], image: string, mode: string
         }
         await track(run, nodes, (n) => fire(n), { sequence: "reboot", done: "ready", postCheck: "bootId" });
     } finally {
-        for (const { n, addr } of drained) {
-            if (n.kube.exists && n.kube.unschedulable) {
-                run.line(addr, "uncordoning node");
-                run.c.setUnschedulable(n, false, "talosctl", { by: "talosctl" });
-            }
-        }
+        for (const { n, addr } of drained) uncordon(run, n, addr);
     }
 }
 

@@ -3,7 +3,7 @@ import { createHash } from "crypto";
 import { CliError } from "../cli";
 import type { SimNode } from "../cluster";
 import { parseSemver } from "../gofmt";
-import { DirectError, NODES_NOT_SET, type Outcome, type Run } from "./run";
+import { NODES_NOT_SET, type Outcome, type Run } from "./run";
 
 function goVersionFor(talos: string): string {
     const v = parseSemver(talos);
@@ -45,21 +45,10 @@ export async function version(run: Run): Promise<void> {
         print(outs[0]!);
         return;
     }
-    if (run.minor >= 13) {
+    const server = () => {
         if (!json) run.io.out("Server:\n");
-        const { ok, errors } = await run.multiplex(undefined, (n) => n, "error getting version from node");
+    };
+    await run.readEach({ what: "version", multiplexFrom: 13, errPrefix: "error getting version from node", beforeCalls: server }, (n) => n, (ok) => {
         for (const o of ok) print(o);
-        if (errors.length) throw new CliError(errors.join("\n"));
-        return;
-    }
-    let target;
-    try {
-        target = run.client();
-    } catch (e) {
-        if (e instanceof DirectError) throw new CliError(`error getting version: ${e.message}`);
-        throw e;
-    }
-    if (!json) run.io.out("Server:\n");
-    const outs = run.warnOrFail(await run.callEach(target.nodes, (n) => n));
-    for (const o of outs) print(o);
+    });
 }
