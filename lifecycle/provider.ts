@@ -1,3 +1,5 @@
+import * as crypto from "crypto";
+import * as fs from "fs";
 import * as path from "path";
 import type { ClusterTarget } from "../model";
 import { durationMs } from "../readiness/duration";
@@ -43,6 +45,8 @@ export interface RolloutOutputs extends Omit<RolloutInputs, "configs"> {
     achieved: ClusterTarget;
     /** false when `achieved` was recorded without looking at the nodes (see RolloutResult). */
     verified?: false;
+    /** Names this resource among the cluster's rollouts (see `generationFile`). */
+    generation?: string;
     lastSnapshot?: SnapshotRecord;
 }
 
@@ -104,27 +108,49 @@ export async function diff(_id: string, olds: RolloutOutputs, news: RolloutInput
     return { changes };
 }
 
-function outputs(inputs: RolloutInputs, result: RolloutResult, previous?: RolloutOutputs): RolloutOutputs {
+function outputs(inputs: RolloutInputs, result: RolloutResult, previous?: RolloutOutputs, generation = previous?.generation): RolloutOutputs {
     const { configs: _configs, ...rest } = inputs;
     const lastSnapshot = result.snapshot ?? previous?.lastSnapshot;
-    return { ...rest, achieved: result.achieved, ...(result.verified === false ? { verified: false } : {}), ...(lastSnapshot ? { lastSnapshot } : {}) };
+    return {
+        ...rest,
+        achieved: result.achieved,
+        ...(result.verified === false ? { verified: false } : {}),
+        ...(generation ? { generation } : {}),
+        ...(lastSnapshot ? { lastSnapshot } : {}),
+    };
 }
 
 /**
- * Clusters whose Rollout was created by this provider process. The engine replaces a resource by
- * creating the new one, then deleting the old one, in the same `pulumi up` (so in this process):
- * the old one's delete must then leave the cluster alone, or a `pulumi up --replace` of the
- * rollout would reset every node.
+ * Which Rollout resource is the cluster's current one. The engine replaces a resource (`pulumi up
+ * --replace`, a new name) by creating the new one and deleting the old one afterwards, possibly in
+ * a later run if the first is interrupted. Each create records its generation here; a delete whose
+ * generation is not the recorded one is the old half of a replacement and must leave the nodes
+ * alone, or the replacement would reset every node (resetOnDestroy). The file sits in the checkout
+ * with the log: a delete run from another checkout finds none and acts as a destroy.
  */
-const createdHere = new Set<string>();
+export function generationFile(projectDir: string, cluster: string): string {
+    return path.join(projectDir, ".platform", cluster, "rollout-generation");
+}
+
+function recordedGeneration(projectDir: string, cluster: string): string | undefined {
+    try {
+        return fs.readFileSync(generationFile(projectDir, cluster), "utf8").trim() || undefined;
+    } catch {
+        return undefined;
+    }
+}
 
 export async function create(inputs: RolloutInputs) {
-    createdHere.add(inputs.desired.cluster);
+    const cluster = inputs.desired.cluster;
     const result = await runRollout(
-        { operation: "create", desired: inputs.desired, configs: inputs.configs, talosconfig: inputs.talosconfig, policy: policyFrom(inputs), logFile: logFile(inputs.projectDir, inputs.desired.cluster) },
-        makeLog(inputs.desired.cluster, logFile(inputs.projectDir, inputs.desired.cluster)),
+        { operation: "create", desired: inputs.desired, configs: inputs.configs, talosconfig: inputs.talosconfig, policy: policyFrom(inputs), logFile: logFile(inputs.projectDir, cluster) },
+        makeLog(cluster, logFile(inputs.projectDir, cluster)),
     );
-    return { id: inputs.desired.cluster, outs: outputs(inputs, result) };
+    // Recorded once the resource exists: a failed create leaves the current one current.
+    const generation = crypto.randomUUID();
+    fs.mkdirSync(path.dirname(generationFile(inputs.projectDir, cluster)), { recursive: true });
+    fs.writeFileSync(generationFile(inputs.projectDir, cluster), `${generation}\n`);
+    return { id: cluster, outs: outputs(inputs, result, undefined, generation) };
 }
 
 export async function update(_id: string, olds: RolloutOutputs, news: RolloutInputs) {
@@ -140,13 +166,13 @@ export async function update(_id: string, olds: RolloutOutputs, news: RolloutInp
 }
 
 export async function remove(_id: string, olds: RolloutOutputs) {
-    const file = logFile(olds.projectDir, olds.achieved.cluster);
-    if (createdHere.has(olds.achieved.cluster)) {
-        makeLog(olds.achieved.cluster, file)("the rollout was replaced by a new one in this run: the old one's delete leaves the nodes alone");
+    const cluster = olds.achieved.cluster;
+    const file = logFile(olds.projectDir, cluster);
+    const current = recordedGeneration(olds.projectDir, cluster);
+    if (olds.generation && current && current !== olds.generation) {
+        makeLog(cluster, file)(`this rollout (${olds.generation}) was replaced by ${current}: its delete leaves the nodes alone`);
         return;
     }
-    await runRollout(
-        { operation: "delete", desired: olds.achieved, configs: {}, talosconfig: olds.talosconfig, policy: policyFrom(olds), logFile: file },
-        makeLog(olds.achieved.cluster, file),
-    );
+    await runRollout({ operation: "delete", desired: olds.achieved, configs: {}, talosconfig: olds.talosconfig, policy: policyFrom(olds), logFile: file }, makeLog(cluster, file));
+    fs.rmSync(generationFile(olds.projectDir, cluster), { force: true });
 }

@@ -1,6 +1,7 @@
 import type { ClusterTarget, NodeTarget } from "../model";
 import { describePlan, planRollout, refusal } from "../planners/rollout";
 import { compareVersions, minorOf } from "../planners/versions";
+import { credentialsFromTalosconfig, probeTalosApi } from "./api-probe";
 import { RunContext, type Log } from "./context";
 import { waitHealthy, waitStable } from "./health";
 import { addNode, applyConfig, removeNode, uncordonIfOurs, upgradeNode, type BeforeRisk } from "./node-steps";
@@ -46,9 +47,9 @@ export async function checkTalosctl(talosVersions: string[]): Promise<void> {
 }
 
 /**
- * Whether the nodes already run this cluster: "configured" when one answers with this cluster's
- * client certificate, "fresh" when none does (maintenance mode, or not up yet), "unchecked" when
- * talosctl is not installed (the first bring-up needs none, so that is no error).
+ * Whether the nodes already run this cluster: "configured" when one answers talosctl with this
+ * cluster's client certificate, "fresh" when none does (maintenance mode, or not up yet),
+ * "unchecked" when talosctl is not installed (see firstRunWithoutTalosctl).
  */
 async function clusterState(ctx: RunContext, nodes: NodeTarget[]): Promise<"configured" | "fresh" | "unchecked"> {
     try {
@@ -80,15 +81,41 @@ async function liveBase(ctx: RunContext, desired: ClusterTarget): Promise<Cluste
     return { ...desired, talos: { ...desired.talos, version: lowest }, kubernetes };
 }
 
+/**
+ * A run with no baseline and no talosctl. Only the first bring-up may go on without it (it needs
+ * none): every node must then be unconfigured, checked by its API certificate (api-probe.ts). A
+ * node that already runs this cluster (a lost state, a rollout added to a running cluster) is
+ * adopted, which needs talosctl; so does any later run. With nodes that do not answer, the target
+ * is recorded as unverified and the next run checks them live.
+ */
+async function firstRunWithoutTalosctl(ctx: RunContext, desired: ClusterTarget): Promise<RolloutResult> {
+    const minor = [desired.talos.version];
+    if (ctx.request.operation !== "create") await checkTalosctl(minor);
+    const creds = credentialsFromTalosconfig(ctx.request.talosconfig);
+    const states = await Promise.all(desired.nodes.map(async (n) => ({ n, state: await probeTalosApi(n.ip, creds, { timeoutMs: PROBE_TIMEOUT_MS }) })));
+    const configured = states.filter((s) => s.state === "configured").map((s) => s.n.hostname);
+    if (configured.length > 0) {
+        ctx.log(`${configured.join(", ")} already run${configured.length === 1 ? "s" : ""} this cluster: adopting the nodes needs talosctl`);
+        await checkTalosctl(minor);
+    }
+    const silent = states.filter((s) => s.state === "unreachable").map((s) => s.n.hostname);
+    if (silent.length > 0) {
+        ctx.log(`first run without talosctl: ${silent.join(", ")} did not answer; recorded as unchecked, the next run checks the nodes live`);
+        return { achieved: desired, verified: false };
+    }
+    ctx.log("first run: every node is in maintenance mode, installed by its configuration apply; nothing to roll");
+    return { achieved: desired };
+}
+
+/** How long a node may take to answer the API probe of a first run without talosctl. */
+const PROBE_TIMEOUT_MS = 5000;
+
 async function converge(ctx: RunContext): Promise<RolloutResult> {
     const { previous, desired } = ctx.request;
     let base = previous;
     if (base === undefined) {
         const state = await clusterState(ctx, desired.nodes);
-        if (state === "unchecked") {
-            ctx.log("first run without talosctl: the nodes are taken to be in maintenance mode, installed by their configuration applies; the next change checks them live");
-            return { achieved: desired, verified: false };
-        }
+        if (state === "unchecked") return await firstRunWithoutTalosctl(ctx, desired);
         if (state === "fresh") {
             ctx.log("first run: the nodes are installed from maintenance mode by their configuration applies; nothing to roll");
             return { achieved: desired };

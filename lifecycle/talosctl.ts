@@ -23,14 +23,23 @@ export interface TalosctlError extends Error {
 }
 
 function talosctlError(args: string[], result: CommandResult): TalosctlError {
-    // apply-config prints configuration diffs on stdout, and those hold keys and tokens: its errors are on stderr.
-    const stdout = args.includes("apply-config") ? "" : result.stdout.trim();
-    const said = (result.stderr.trim() || stdout).split("\n").slice(-6).join("\n");
+    const said = args.includes("apply-config") ? applyConfigError(result) : (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-6).join("\n");
     return Object.assign(new Error(`talosctl ${args.join(" ")} failed (exit ${result.code}): ${said}`), {
         name: "TalosctlError" as const,
         unreachable: isUnreachable(result.stderr),
         stderr: result.stderr,
     });
+}
+
+/**
+ * What a failed apply-config said, without the configuration: its output (stderr since v1.11,
+ * stdout before, SOURCES.md §9) carries the mode details and diffs, which hold keys and tokens, and
+ * a refused no-reboot apply appends the diff to the error itself. Only the error line is kept, cut
+ * before any diff.
+ */
+function applyConfigError(result: CommandResult): string {
+    const line = `${result.stderr}\n${result.stdout}`.split("\n").find((l) => /^(error|rpc error)\b/i.test(l.trim()));
+    return line ? line.trim().replace(/[:,]?\s*diff:.*$/is, "").slice(0, 500) : "its output is not shown, as it holds configuration values";
 }
 
 export function isTalosctlError(err: unknown): err is TalosctlError {

@@ -129,15 +129,20 @@ test("diff: the checkout's location is no change, a renewed talosconfig only rew
     expect(fs.readFileSync(path.join(ROOT, ".platform", "sim", "rollout.log"), "utf8")).toContain("cp-3: back");
 }, 90_000);
 
-test("a replaced rollout (created, then the old one deleted, in one provider process) resets no node; a delete on its own does (resetOnDestroy)", async () => {
+test("a replaced rollout: the old one's delete, in the same run or a later one, resets no node; the current one's delete does (resetOnDestroy)", async () => {
     const now = currentTarget(sim, "1.34.1");
     const resetting = { ...inputs(now), policy: { ...inputs(now).policy, resetOnDestroy: true } };
-    const replaced = await call("create", [resetting], { then: { method: "delete", args: (created: any) => ["sim", created.outs] } });
-    expect(replaced.error).toBeUndefined();
+    const first = (await call("create", [resetting])).result.outs;
+    // Same run: the replacement is created, then the old one deleted, in one provider process.
+    const second = await call("create", [resetting], { then: { method: "delete", args: ["sim", first] } });
+    expect(second.error).toBeUndefined();
+    // A later run (the first was interrupted between the two): a new process, the same checkout.
+    const third = (await call("create", [resetting])).result.outs;
+    expect((await call("delete", ["sim", second.result.outs])).error).toBeUndefined();
     expect(sim.events.filter((e) => e.op.startsWith("reset"))).toEqual([]);
     expect(sim.nodes().every((n) => n.configured)).toBe(true);
 
-    const deleted = await call("delete", ["sim", { ...replaced.result.outs }]);
+    const deleted = await call("delete", ["sim", third]);
     expect(deleted.error).toBeUndefined();
     expect(sim.nodes().some((n) => n.configured)).toBe(false);
 }, 120_000);

@@ -22,10 +22,10 @@ export interface HostCallOptions {
     /** The host process's environment (PROVIDER, METHOD and ARGS are added to it); default: this process's. */
     env?: NodeJS.ProcessEnv;
     /**
-     * A second method called in the same process with the first one's result, as the engine does
-     * when it replaces a resource (create the new, delete the old). `args` is sent as source text.
+     * A second method called in the same process after the first, as the engine does when it
+     * replaces a resource (create the new, delete the old).
      */
-    then?: { method: string; args: (first: any) => unknown[] };
+    then?: { method: string; args: unknown[] };
     /** Default 60 s. */
     timeoutMs?: number;
 }
@@ -40,7 +40,7 @@ export function callProvider(provider: string, method: string, args: unknown[], 
         const provider = requireFromString(process.env.PROVIDER, ${JSON.stringify(path.join(HOST_DIR, "index.js"))}).handler();
         const answer = (r) => ({ ok: true, result: r });
         const failed = (e) => ({ ok: false, error: String(e && e.message || e) });
-        const then = ${opts.then ? `(first) => provider[${JSON.stringify(opts.then.method)}](...(${opts.then.args.toString()})(first))` : "undefined"};
+        const then = ${opts.then ? `() => provider[${JSON.stringify(opts.then.method)}](...JSON.parse(process.env.THEN_ARGS))` : "undefined"};
         provider[process.env.METHOD](...JSON.parse(process.env.ARGS))
             .then((r) => (then ? then(r).then(() => answer(r)) : answer(r)), failed)
             .then((a) => process.stdout.write(JSON.stringify(a)), (e) => process.stdout.write(JSON.stringify(failed(e))));`;
@@ -48,7 +48,7 @@ export function callProvider(provider: string, method: string, args: unknown[], 
         execFile(
             process.execPath,
             ["-e", script],
-            { cwd: HOST_DIR, env: { ...(opts.env ?? process.env), PROVIDER: provider, METHOD: method, ARGS: JSON.stringify(args) }, encoding: "utf8", timeout: opts.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 },
+            { cwd: HOST_DIR, env: { ...(opts.env ?? process.env), PROVIDER: provider, METHOD: method, ARGS: JSON.stringify(args), THEN_ARGS: JSON.stringify(opts.then?.args ?? []) }, encoding: "utf8", timeout: opts.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 },
             (err, stdout, stderr) => (err ? reject(new Error(`provider host failed: ${stderr || err.message}`)) : resolve(JSON.parse(stdout) as HostAnswer)),
         );
     });
