@@ -15,9 +15,12 @@ let cluster: TestPki;
 let other: TestPki;
 let creds: ApiCredentials;
 const servers: net.Server[] = [];
+const sockets: net.Socket[] = [];
 
 function listen(server: net.Server): Promise<number> {
     servers.push(server);
+    // close() waits for open connections: the silent server's would keep it (and the test) open.
+    server.on("connection", (socket: net.Socket) => sockets.push(socket));
     return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as net.AddressInfo).port)));
 }
 
@@ -29,6 +32,7 @@ beforeAll(() => {
     );
 });
 afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
 });
 
