@@ -207,6 +207,14 @@ describe("simulated cluster, talosctl v1.11 client", () => {
         expect(u.stderr.startsWith('unknown command "frobnicate" for "talosctl"\n')).toBe(true);
     });
 
+    it("get of a type the sim does not serve fails with the not-registered error, as a table too", async () => {
+        for (const output of ["table", "json"]) {
+            const r = await s.talosctlInProcess(["-n", "10.25.11.11", "get", "nosuchtype", "-o", output]);
+            expect(r.code).toBe(1);
+            expect(r.stderr).toContain('resource "nosuchtype" is not registered');
+        }
+    });
+
     it("get -o json: a stream of 4-space-indented objects with sorted keys, node as given", async () => {
         const r = await s.talosctlInProcess(["-n", "10.25.11.11,10.25.11.21", "get", "extensions", "-o", "json"]);
         expect(r.code).toBe(0);

@@ -77,8 +77,8 @@ export async function get(run: Run): Promise<void> {
             } else rows.push([o.addr, def.namespace, def.display, r.id, String(r.version), ...def.columns.map((c) => c(r.spec))].join("\t"));
         }
     }
-    if (output === "table") {
-        const header = ["NODE", "NAMESPACE", "TYPE", "ID", "VERSION", ...def!.columnNames].join("\t");
+    if (output === "table" && def) {
+        const header = ["NODE", "NAMESPACE", "TYPE", "ID", "VERSION", ...def.columnNames].join("\t");
         run.io.out(tabwrite([header, ...rows].join("\n") + "\n"));
     }
     const errs = outcomes.filter((o) => o.error !== undefined);
