@@ -10,12 +10,35 @@ export interface PublishedValues {
     secret?: k8s.core.v1.Secret;
 }
 
-/** Every Output among the leaves of a plain values tree, with its path. */
-function computedLeaves(v: unknown, path: (string | number)[] = []): { path: ValuesPath; output: pulumi.Output<unknown> }[] {
-    if (pulumi.Output.isInstance(v)) return [{ path, output: v }];
-    if (Array.isArray(v)) return v.flatMap((x, i) => computedLeaves(x, [...path, i]));
-    if (v !== null && typeof v === "object") return Object.entries(v).flatMap(([k, x]) => computedLeaves(x, [...path, k]));
-    return [];
+/** A value the engine resolves before it records it: an Output or a Promise. */
+const isComputed = (v: unknown): v is pulumi.Output<unknown> | Promise<unknown> => pulumi.Output.isInstance(v) || v instanceof Promise;
+
+/** True if any leaf of a plain values tree is computed (only a computed leaf can be secret). */
+function hasComputedLeaf(v: unknown): boolean {
+    if (isComputed(v)) return true;
+    if (v !== null && typeof v === "object") return Object.values(v).some(hasComputedLeaf);
+    return false;
+}
+
+/**
+ * The paths of the secret values of a values tree whose leaves may be computed, at any depth: a
+ * computed leaf that is secret itself, and every secret inside what it resolves to (which may hold
+ * computed values in turn). The secretness of the outer Output alone is not enough: an Output that
+ * resolves to `{user, token: pulumi.secret(...)}` is not secret, yet the engine records `token`
+ * secret when it serializes the tree as the release's values, and so must the split.
+ */
+function secretPathsOf(v: unknown, path: (string | number)[] = []): pulumi.Output<ValuesPath[]> {
+    if (pulumi.Output.isInstance(v)) {
+        // apply hands over the resolved value as it is: Outputs inside it are walked, not lifted.
+        const inner = v.apply((resolved) => secretPathsOf(resolved, path));
+        return pulumi.all([pulumi.isSecret(v), inner]).apply(([secret, below]) => (secret ? [path, ...below] : below));
+    }
+    if (v instanceof Promise) return pulumi.output(v.then((resolved) => secretPathsOf(resolved, path)));
+    if (v !== null && typeof v === "object") {
+        const children = Array.isArray(v) ? v.map((x, i) => secretPathsOf(x, [...path, i])) : Object.entries(v).map(([k, x]) => secretPathsOf(x, [...path, k]));
+        return pulumi.all(children).apply((paths) => paths.flat());
+    }
+    return pulumi.output([]);
 }
 
 /**
@@ -31,11 +54,8 @@ export function publishValues(
     values: Record<string, unknown>,
     opts: pulumi.CustomResourceOptions,
 ): PublishedValues {
-    const computed = computedLeaves(values);
-    // Which leaves are secret is known only once they resolve: ask each computed leaf.
-    const secretPaths = pulumi
-        .all(computed.map((leaf) => pulumi.output(pulumi.isSecret(leaf.output)).apply((secret) => (secret ? [leaf.path] : []))))
-        .apply((paths) => paths.flat());
+    // Which values are secret is known only once the computed leaves resolve, down to the last one.
+    const secretPaths = secretPathsOf(values);
     // Secret as a whole as soon as one leaf is: only the two halves below are told apart.
     const split = pulumi.all([pulumi.output(values), secretPaths]).apply(([resolved, paths]) => splitSecretLeaves(resolved as Record<string, unknown>, paths));
     const metadata = { name: valuesObjectName(release.name), namespace: release.namespace, labels: { ...WATCH_LABELS } };
@@ -49,7 +69,7 @@ export function publishValues(
     // Known before anything resolves (a resource cannot wait for that): values without computed
     // leaves have no secret one, so no Secret; with them, it holds whichever turn out secret.
     const secret =
-        computed.length === 0
+        !hasComputedLeaf(values)
             ? undefined
             : new k8s.core.v1.Secret(
                   `${resourceName}-secret-values`,
