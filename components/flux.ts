@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ChartSource } from "../model";
 import { fluxInstanceValues, type FluxInstanceInputs } from "../planners/addon-values";
+import { WATCH_LABELS } from "../planners/published-values";
 import { helmRelease } from "./release";
 
 export interface FluxHandoffArgs {
@@ -42,7 +43,8 @@ export class FluxHandoff extends pulumi.ComponentResource {
         this.clusterSettings = new k8s.core.v1.ConfigMap(
             `${name}-cluster-settings`,
             {
-                metadata: { name: "cluster-settings", namespace: args.fluxNamespace.metadata.name, labels: { cluster: args.clusterName } },
+                // Watched: the Kustomizations substituting from it re-apply as soon as it changes.
+                metadata: { name: "cluster-settings", namespace: args.fluxNamespace.metadata.name, labels: { cluster: args.clusterName, ...WATCH_LABELS } },
                 data: args.settings,
             },
             child,

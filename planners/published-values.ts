@@ -1,4 +1,4 @@
-import { stringify } from "yaml";
+import { stringify, type Scalar, type ScalarTag, type Tags } from "yaml";
 
 /**
  * The values of every Helm release the program installs, published in the cluster so that a Flux
@@ -11,9 +11,11 @@ import { stringify } from "yaml";
 export const VALUES_KEY = "values.yaml";
 
 /**
- * Labels of the published ConfigMap and Secret. helm-controller (Flux 2.7 and later) reconciles
- * a HelmRelease as soon as a ConfigMap or Secret it takes values from, and that carries this
- * label, changes; without it a change waits for the HelmRelease's interval.
+ * Labels of the published ConfigMap and Secret, and of `cluster-settings`. From Flux 2.7 on,
+ * helm-controller reconciles a HelmRelease as soon as a ConfigMap or Secret it takes values from
+ * (`valuesFrom`) changes, and kustomize-controller a Kustomization as soon as one it substitutes
+ * from (`postBuild.substituteFrom`) does, when that object carries this label; without it a change
+ * waits for their interval.
  */
 export const WATCH_LABELS: Readonly<Record<string, string>> = { "reconcile.fluxcd.io/watch": "Enabled" };
 
@@ -23,15 +25,52 @@ export function valuesObjectName(release: string): string {
 }
 
 /**
+ * One string as a YAML double-quoted scalar that every YAML reader takes back as exactly that
+ * string. Quoted, no resolver can re-type it (goyaml.v2, behind Helm's and helm-controller's
+ * sigs.k8s.io/yaml, resolves plain `0o17`, `0X1F`, `.inf`, `~`, `yes`, `1_000` or a timestamp to
+ * something else). Escaped beyond JSON's rules: YAML readers take a raw NEL, LS or PS as a line break
+ * (folded away in a quoted scalar), reject raw C1 controls and U+FFFE/U+FFFF, and a BOM belongs
+ * only at the start of a stream; goyaml refuses `\u` escapes of UTF-16 surrogates, so characters
+ * above U+FFFF are written as they are. Checked against goyaml.v2 2.4.0 itself (the resolver
+ * sigs.k8s.io/yaml vendors) on 20,000 generated trees when this was written, not in the tests.
+ */
+export function quotedScalar(value: string): string {
+    let out = '"';
+    for (const ch of value) {
+        const code = ch.codePointAt(0)!;
+        if (ch === '"' || ch === "\\") out += "\\" + ch;
+        else if (code >= 0x20 && code <= 0x7e) out += ch;
+        else if (ch === "\n") out += "\\n";
+        else if (ch === "\t") out += "\\t";
+        else if (ch === "\r") out += "\\r";
+        else if (code < 0xa0) out += "\\x" + code.toString(16).padStart(2, "0");
+        else if (code >= 0xd800 && code <= 0xdfff) throw new Error(`a values string holds a lone UTF-16 surrogate (U+${code.toString(16).toUpperCase()}), which no YAML (or UTF-8) text can carry: ${JSON.stringify(value)}`);
+        else if (code === 0x2028 || code === 0x2029 || code === 0xfeff || code === 0xfffe || code === 0xffff) out += "\\u" + code.toString(16).padStart(4, "0");
+        else out += ch;
+    }
+    return out + '"';
+}
+
+/** The YAML library's string tag (keys and values alike go through it when stringified). */
+const isStringTag = (tag: Tags[number]): tag is ScalarTag => typeof tag === "object" && !("collection" in tag) && tag.tag === "tag:yaml.org,2002:str";
+
+/**
  * The text published for a values tree: YAML with every map's keys sorted, no anchors or aliases,
- * no line folding. Sorted because a values map reaches the engine and Helm as an unordered map
- * (a protobuf Struct, then a Go map): the text is then a function of the values alone, the same
- * for the tree the program built and for the one the engine recorded. Strings are quoted by YAML
- * 1.1's rules: Helm reads values with sigs.k8s.io/yaml, for which a plain `yes`, `on` or `n` is a
- * boolean; quoted, they stay the strings the release got (YAML 1.2 readers agree).
+ * no line folding, and every string, keys included, double-quoted (`quotedScalar`); numbers,
+ * booleans and null stay plain, as YAML's own types. Sorted because a values map reaches the engine
+ * and Helm as an unordered map (a protobuf Struct, then a Go map): the text is then a function of the
+ * values alone, the same for the tree the program built and for the one the engine recorded. Keys
+ * are quoted too because goyaml resolves plain keys as well (`on:` is the boolean true, which
+ * sigs.k8s.io/yaml then turns into the key "true").
  */
 export function valuesYaml(values: Record<string, unknown>): string {
-    return stringify(values, { version: "1.1", sortMapEntries: true, lineWidth: 0, aliasDuplicateObjects: false });
+    return stringify(values, {
+        sortMapEntries: true,
+        lineWidth: 0,
+        aliasDuplicateObjects: false,
+        // Every string, key or value, through quotedScalar: the library's own double quoting leaves NEL, LS and PS raw.
+        customTags: (tags) => tags.map((tag) => (isStringTag(tag) ? { ...tag, stringify: (item: Scalar) => quotedScalar(String(item.value)) } : tag)),
+    });
 }
 
 /** A path into a values tree: map keys, and array indices as numbers. */

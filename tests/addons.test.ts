@@ -130,12 +130,14 @@ describe.each(["infra", "apps"])("stack %s", (stack) => {
         expect(spire.install.server.podSecurityContext).toEqual({ runAsUser: 0, runAsGroup: 0 });
     });
 
-    test("cluster-settings carries the derived keys and the extra ones from config", () => {
+    // The watch label: kustomize-controller (Flux 2.7 and later) re-substitutes the Kustomizations
+    // that take cluster-settings as soon as it changes, instead of at their interval.
+    test("cluster-settings carries the derived keys and the extra ones from config, labelled for kustomize-controller to watch", () => {
         const cm = rec().find(`${stack}-flux-cluster-settings`);
         const data = cm.inputs.data as Record<string, string>;
         const ids = { infra: "1", apps: "2" } as const;
         expect(data).toMatchObject({ CLUSTER: stack, CLUSTER_ID: ids[stack as "infra" | "apps"], K8S_SERVICE_HOST: "localhost", K8S_SERVICE_PORT: "7445", CILIUM_VERSION: "1.18.3", SECRET_DOMAIN: "monosense.io" });
-        expect(cm.inputs.metadata).toEqual({ name: "cluster-settings", namespace: "flux-system", labels: { cluster: stack } });
+        expect(cm.inputs.metadata).toEqual({ name: "cluster-settings", namespace: "flux-system", labels: { cluster: stack, "reconcile.fluxcd.io/watch": "Enabled" } });
     });
 });
 

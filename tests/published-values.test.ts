@@ -1,15 +1,61 @@
 import fc from "fast-check";
-import { parse } from "yaml";
-import { mergeValues, splitSecretLeaves, valuesObjectName, valuesYaml, type ValuesPath } from "../planners/published-values";
+import { isMap, isScalar, isSeq, parse, parseDocument, Scalar } from "yaml";
+import { mergeValues, quotedScalar, splitSecretLeaves, valuesObjectName, valuesYaml, type ValuesPath } from "../planners/published-values";
 
 /** The pure half of publishing release values: the text, the secret split, the merge Flux does. */
 
-/** JSON-like values trees, as Helm values are. */
-const leaf = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constantFrom("yes", "on", "off", "n", "true", "0755", "1e3", "1:20", "~", "null", "", "a: b", "- x"));
+/**
+ * Strings a YAML reader may take for something else when written plain: YAML 1.1 booleans, null
+ * and numbers (goyaml.v2, Helm's reader, parses `0o17` and `0X1F` with strconv.ParseInt(s, 0, 64)),
+ * floats, timestamps, merge and value keys, indicators, and characters YAML treats as line breaks
+ * or does not allow raw.
+ */
+const TRICKY = [
+    ...["0o17", "0O17", "0X1F", "0B101", "0x1F", "0b101", "0755", "1_000", "1e3", "+1", "-0", "1:20", "190:20:30", ".inf", "-.inf", ".NaN"],
+    ...["~", "null", "Null", "NULL", "y", "n", "Y", "N", "yes", "no", "on", "off", "True", "NO", "2001-12-14", "2001-12-14t21:59:43.10-05:00", "=", "<<"],
+    ...["", " lead", "trail ", "a: b", "a #b", "- x", "#c", "&a", "*a", "!t", "%x", "@x", "`x", "|", ">", "'", '"', "\\", "? x", "{a}", "[a]", "---", "..."],
+    ...["\n", "a\nb", "a \n b", "\t", "\r\n", "\u0000", "\u0085", "\u2028", "\u2029", "\ufeff", "\u007f", "\u0080", "\u009f", "\u00a0", "é", "😀"],
+];
+
+/** Any string: the tricky ones, printable ASCII, any code point (astral ones included), any ASCII control. */
+const anyString = fc.oneof(fc.constantFrom(...TRICKY), fc.string(), fc.string({ unit: "binary" }), fc.string({ unit: "binary-ascii" }));
+
+/** JSON-like values trees, as Helm values are, with any string as key or value. */
+const leaf = fc.oneof(anyString, fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null));
 const tree = fc.letrec((tie) => ({
     node: fc.oneof({ depthSize: "small" }, leaf, tie("map"), fc.array(tie("node"), { maxLength: 3 })),
-    map: fc.dictionary(fc.oneof(fc.constantFrom("on", "y", "yes", "n", "a.b", "1", "null"), fc.stringMatching(/^[a-zA-Z][a-zA-Z0-9_-]{0,5}$/)), tie("node"), { maxKeys: 4 }),
+    map: fc.dictionary(anyString, tie("node"), { maxKeys: 4 }),
 })).map as fc.Arbitrary<Record<string, unknown>>;
+
+const isQuoted = (s: Scalar) => s.type === Scalar.QUOTE_DOUBLE || s.type === Scalar.QUOTE_SINGLE;
+
+/**
+ * Walks the parsed text beside the values it was written from and lists every scalar written
+ * against its type: a key, or a value that is a string in the values, not quoted; anything else
+ * quoted; a map, list or entry count that does not match. Empty when every string, and only
+ * strings, are quoted.
+ */
+function quotingErrors(node: unknown, value: unknown, path: string[] = []): string[] {
+    const at = JSON.stringify(path);
+    if (isMap(node)) {
+        const entries = value !== null && typeof value === "object" && !Array.isArray(value) ? Object.keys(value).length : -1;
+        const count = node.items.length === entries ? [] : [`${at}: a map of ${node.items.length} entries for ${JSON.stringify(value)}`];
+        return count.concat(
+            node.items.flatMap((pair) => {
+                if (!isScalar(pair.key)) return [`${at}: a key that is not a scalar`];
+                const key = String(pair.key.value);
+                const keyError = isQuoted(pair.key) ? [] : [`${at}: key ${JSON.stringify(key)} written ${pair.key.type}`];
+                return keyError.concat(quotingErrors(pair.value, (value as Record<string, unknown>)[key], [...path, key]));
+            }),
+        );
+    }
+    if (isSeq(node)) {
+        if (!Array.isArray(value) || value.length !== node.items.length) return [`${at}: a list for ${JSON.stringify(value)}`];
+        return node.items.flatMap((item, i) => quotingErrors(item, value[i], [...path, String(i)]));
+    }
+    if (isScalar(node)) return isQuoted(node) === (typeof value === "string") ? [] : [`${at}: ${JSON.stringify(value)} written ${node.type}`];
+    return [`${at}: unexpected node`];
+}
 
 /** Every path to a leaf, an empty map or an empty list of `v`, through maps and lists. */
 function leafPaths(v: unknown, prefix: (string | number)[] = []): ValuesPath[] {
@@ -30,7 +76,28 @@ const withSecrets = tree.chain((values) => {
 });
 
 describe("the published text", () => {
-    test("parses back to exactly the values, by YAML 1.1 (Helm's reader) and 1.2 rules, whatever the strings look like", () => {
+    test("quotes every string, keys included, and nothing else, whatever the strings are (so no YAML reader can re-type one)", () => {
+        // Read from the text's syntax tree, not from what a reader resolves: a plain `0o17` is an
+        // integer to goyaml.v2 (Helm's reader) whatever the yaml package makes of it.
+        fc.assert(
+            fc.property(tree, (values) => {
+                const doc = parseDocument(valuesYaml(values));
+                expect(doc.errors).toEqual([]);
+                expect(quotingErrors(doc.contents, values)).toEqual([]);
+            }),
+            { numRuns: 300 },
+        );
+    });
+
+    test("quotes each of the strings a YAML 1.1 reader re-types when plain, as a key and as a value", () => {
+        const values = Object.fromEntries(TRICKY.map((s) => [s, s]));
+        expect(quotingErrors(parseDocument(valuesYaml(values)).contents, values)).toEqual([]);
+        expect(valuesYaml({ "0o17": "0O17", on: "0X1F", y: "1_000" })).toBe('"0o17": "0O17"\n"on": "0X1F"\n"y": "1_000"\n');
+    });
+
+    test("round-trips through the yaml package (its YAML 1.1 and 1.2 schemas): well-formed text that reads back to the values", () => {
+        // The same library writes and reads here, so this shows the text is well formed and
+        // complete; that Helm's reader re-types no string follows from the quoting tests above.
         fc.assert(
             fc.property(tree, (values) => {
                 expect(parse(valuesYaml(values), { version: "1.1" })).toEqual(values);
@@ -41,21 +108,41 @@ describe("the published text", () => {
 
     test("is a function of the values alone: keys sorted, whatever order they were built in", () => {
         const values = { z: 1, a: { y: "on", b: [1, 2] }, gatewayClass: { create: "true" } };
-        expect(valuesYaml(values)).toBe('a:\n  b:\n    - 1\n    - 2\n  "y": "on"\ngatewayClass:\n  create: "true"\nz: 1\n');
+        expect(valuesYaml(values)).toBe('"a":\n  "b":\n    - 1\n    - 2\n  "y": "on"\n"gatewayClass":\n  "create": "true"\n"z": 1\n');
         expect(valuesYaml({ gatewayClass: { create: "true" }, a: { b: [1, 2], y: "on" }, z: 1 })).toBe(valuesYaml(values));
     });
 
-    test("quotes what a YAML 1.1 reader (Helm's) would turn into a boolean, and writes a shared object twice, not as an alias", () => {
+    test("writes a shared object twice, not as an alias", () => {
         const shared = [{ key: "CriticalAddonsOnly", operator: "Exists" }];
-        const text = valuesYaml({ a: "yes", b: "off", c: shared, d: { tolerations: shared } });
-        expect(text).toContain('a: "yes"\n');
-        expect(text).toContain('b: "off"\n');
+        const text = valuesYaml({ c: shared, d: { tolerations: shared } });
         expect(text).not.toMatch(/[&*]a\d/);
-        expect(parse(text, { version: "1.1" })).toEqual({ a: "yes", b: "off", c: shared, d: { tolerations: shared } });
+        expect(parse(text)).toEqual({ c: shared, d: { tolerations: shared } });
     });
 
     test("of no values is an empty map", () => {
         expect(valuesYaml({})).toBe("{}\n");
+    });
+});
+
+describe("a quoted string", () => {
+    test("holds no raw character a YAML reader folds as a line break or refuses (C0 and C1 controls, DEL, NEL, LS, PS, BOM, U+FFFE/F), and reads back as the string", () => {
+        fc.assert(
+            fc.property(anyString, (s) => {
+                const text = quotedScalar(s);
+                expect(text).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/u);
+                expect(parse(text, { version: "1.1" })).toBe(s);
+                expect(parse(text)).toBe(s);
+            }),
+        );
+    });
+
+    test("escapes what JSON leaves raw; writes characters above U+FFFF as they are (goyaml refuses escaped surrogates)", () => {
+        expect(quotedScalar("a\u0085b\u2028c\u2029d\u007f\u009f\ufeff")).toBe('"a\\x85b\\u2028c\\u2029d\\x7f\\x9f\\ufeff"');
+        expect(quotedScalar('é😀"\\\n\t\u0000')).toBe('"é😀\\"\\\\\\n\\t\\x00"');
+    });
+
+    test("of a lone UTF-16 surrogate is refused, naming it: no UTF-8 text can carry one", () => {
+        expect(() => quotedScalar("a\ud800")).toThrow(/lone UTF-16 surrogate \(U\+D800\)/);
     });
 });
 

@@ -146,8 +146,3 @@ describe.each(["infra", "apps"])("the hand-off section against stack %s", (stack
         expect(kustomization.metadata.namespace).toBe(meta(settingsMap()).namespace);
     });
 });
-
-test("the section no longer asks for values restated by hand", () => {
-    expect(section).not.toMatch(/must be `\$\{CILIUM_NATIVE_ROUTING_CIDR\}`/);
-    expect(section).toContain("nothing is restated by hand");
-});

@@ -1,5 +1,5 @@
-import { parse } from "yaml";
-import { mergeValues, splitSecretLeaves, valuesYaml, type ValuesPath } from "../planners/published-values";
+import { isMap, isScalar, isSeq, parse, parseDocument, Scalar } from "yaml";
+import { mergeValues, type ValuesPath } from "../planners/published-values";
 import type { Evaluation } from "../tools/engine/engine";
 import { secretPaths, type Recording, type RecordedResource } from "../tools/engine/recording";
 import { runStack } from "./harness";
@@ -24,6 +24,36 @@ function published(rec: Recording, type: string, release: RecordedResource): Rec
 
 /** The secret leaves of a release's values, as the engine received them (`tls.ca.key` → [tls, ca, key]). */
 const secretLeaves = (release: RecordedResource): ValuesPath[] => secretPaths(release.rawInputs.values).map((p) => (p === "." ? [] : p.split(".")));
+
+/**
+ * `values` without what is at each path: the value itself, or the first list on the way to it (a
+ * list goes whole), and without a map that only the removal left empty.
+ */
+function without(values: unknown, paths: ValuesPath[]): unknown {
+    const drop = (v: unknown, path: ValuesPath): unknown => {
+        if (path.length === 0 || Array.isArray(v)) return undefined;
+        if (v === null || typeof v !== "object" || !(String(path[0]) in v)) return v;
+        const { [String(path[0])]: child, ...rest } = v as Record<string, unknown>;
+        const kept = drop(child, path.slice(1));
+        const emptied = kept !== null && typeof kept === "object" && !Array.isArray(kept) && Object.keys(kept).length === 0 && Object.keys(child as object).length > 0;
+        return kept === undefined || emptied ? rest : { ...rest, [String(path[0])]: kept };
+    };
+    return paths.reduce(drop, values);
+}
+
+/** Every scalar of a parsed text that is a string in `value` and is not quoted, or the other way round. */
+function misquoted(node: unknown, value: unknown, path: string[] = []): string[] {
+    const quoted = (s: Scalar) => s.type === Scalar.QUOTE_DOUBLE || s.type === Scalar.QUOTE_SINGLE;
+    if (isMap(node)) {
+        return node.items.flatMap((pair) => {
+            const key = isScalar(pair.key) ? String(pair.key.value) : "?";
+            const keyError = isScalar(pair.key) && quoted(pair.key) ? [] : [`key ${[...path, key].join(".")}`];
+            return keyError.concat(misquoted(pair.value, (value as Record<string, unknown>)?.[key], [...path, key]));
+        });
+    }
+    if (isSeq(node)) return node.items.flatMap((item, i) => misquoted(item, (value as unknown[])?.[i], [...path, String(i)]));
+    return isScalar(node) && quoted(node) === (typeof value === "string") ? [] : [path.join(".")];
+}
 
 const at = (v: unknown, path: ValuesPath): unknown => path.reduce<unknown>((cur, k) => (cur !== null && typeof cur === "object" ? (cur as Record<string, unknown>)[String(k)] : undefined), v);
 const text = (r: RecordedResource, field: "data" | "stringData") => (r.inputs[field] as Record<string, string>)["values.yaml"];
@@ -77,13 +107,16 @@ describe.each(["infra", "apps"])("stack %s", (stack) => {
         }
     });
 
-    test("the ConfigMap holds byte for byte the published text of the release's values without their secret leaves", () => {
+    test("the ConfigMap reads back as the release's values without the leaves recorded secret, and quotes every string in it", () => {
+        let withSecrets = 0;
         for (const release of releases()) {
-            const values = release.inputs.values as Record<string, unknown>;
             const [map] = published(rec(), CONFIG_MAP, release);
-            const expected = secretLeaves(release).length === 0 ? valuesYaml(values) : valuesYaml(splitSecretLeaves(values, secretLeaves(release)).plain);
-            expect({ release: release.inputs.name, text: text(map, "data") }).toEqual({ release: release.inputs.name, text: expected });
+            const expected = without(release.inputs.values, secretLeaves(release));
+            if (secretLeaves(release).length > 0) withSecrets++;
+            expect({ release: release.inputs.name, values: parse(text(map, "data")) }).toEqual({ release: release.inputs.name, values: expected });
+            expect({ release: release.inputs.name, misquoted: misquoted(parseDocument(text(map, "data")).contents, expected) }).toEqual({ release: release.inputs.name, misquoted: [] });
         }
+        expect(withSecrets).toBeGreaterThan(0);
     });
 
     test("no secret leaf of any release's values reaches its ConfigMap, not even as text", () => {
