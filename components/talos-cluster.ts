@@ -194,6 +194,10 @@ export class TalosCluster extends pulumi.ComponentResource {
                 // Replace the provider (and everything it manages) only if the cluster really changes,
                 // not when a renewed kubeconfig or an unknown value makes it look different.
                 clusterIdentifier: args.cluster.name,
+                // Update ConfigMaps and Secrets in place: replacing one with a fixed name deletes it
+                // first, and Flux reads cluster-settings and the <release>-values objects meanwhile.
+                enableConfigMapMutable: true,
+                enableSecretMutable: true,
             },
             child,
         );

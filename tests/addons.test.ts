@@ -32,10 +32,11 @@ describe.each(["infra", "apps"])("stack %s", (stack) => {
     const ev = () => evaluations[stack];
     const rec = () => ev().recording;
 
-    test("the Kubernetes provider gets the kubeconfig as a secret, with a stable cluster identifier", () => {
+    test("the Kubernetes provider gets the kubeconfig as a secret, with a stable cluster identifier, and updates ConfigMaps and Secrets in place", () => {
         const provider = rec().find(`${stack}-kubernetes`, "pulumi:providers:kubernetes");
         expect(isSecretAt(provider.rawInputs, "kubeconfig")).toBe(true);
         expect(provider.inputs.clusterIdentifier).toBe(stack);
+        expect(provider.inputs).toMatchObject({ enableConfigMapMutable: "true", enableSecretMutable: "true" });
     });
 
     test("every in-cluster object uses that provider and is deleted with the cluster", () => {
