@@ -12,11 +12,11 @@ export function npmRuns(text: string): string[] {
     return [...new Set([...text.matchAll(/npm run (?:-s )?([a-z][a-z0-9:-]*)/g)].map((m) => m[1]))];
 }
 
-/** Backticked paths into the project's own folders, without placeholders such as `<hostname>`. */
+/** Backticked paths into the project's own folders, without placeholders such as `<hostname>` or what `npm ci` creates. */
 export function projectPaths(text: string): string[] {
     const dirs = "components|lifecycle|planners|model|stacks|tools|tests|talos|policy|readiness|\\.github|\\.ci";
     const re = new RegExp(`\`((?:${dirs})/[^\`\\s<>*]*)\``, "g");
-    return [...new Set([...text.matchAll(re)].map((m) => m[1]))];
+    return [...new Set([...text.matchAll(re)].map((m) => m[1]))].filter((p) => !p.split("/").includes("node_modules"));
 }
 
 test("every `npm run` the README shows is a script of package.json", () => {
@@ -32,7 +32,7 @@ test("every project path the README names exists", () => {
 });
 
 test("the extraction catches a script and a path that do not exist, and skips placeholders", () => {
-    const text = "run `npm run -s rendr` then open `lifecycle/rollouts.ts` and `talos/<hostname>.yaml`";
+    const text = "run `npm run -s rendr` then open `lifecycle/rollouts.ts`, `talos/<hostname>.yaml` and `policy/node_modules`";
     expect(npmRuns(text)).toEqual(["rendr"]);
     expect(projectPaths(text)).toEqual(["lifecycle/rollouts.ts"]);
 });
