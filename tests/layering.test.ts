@@ -87,3 +87,58 @@ test("the check catches every kind of import that breaks a rule, and lets the al
     expect(broken("model/planted.ts", ["./platform", "zod", "../planners/charts", "../talos/provider/types"])).toEqual(["../planners/charts", "../talos/provider/types"]);
     expect(broken("lifecycle/deep/planted.ts", ["../../stacks", "../../readiness/poll"])).toEqual(["../../stacks"]);
 });
+
+/** The project folder a relative specifier of `file` lands in, or undefined for a package or a file at the top. */
+function targetFolder(file: string, specifier: string): string | undefined {
+    if (!specifier.startsWith(".")) return undefined;
+    const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), specifier));
+    // "../model" names the folder (its index.ts); "../index" a file at the top.
+    if (!target.includes("/") && fs.existsSync(path.join(ROOT, `${target}.ts`))) return undefined;
+    return target.split("/")[0];
+}
+
+/** A cycle in the folder graph (folder → folders it imports), as the path that closes it, or undefined. */
+function folderCycle(edges: Map<string, Set<string>>): string[] | undefined {
+    const done = new Set<string>();
+    const walk = (folder: string, trail: string[]): string[] | undefined => {
+        if (trail.includes(folder)) return [...trail.slice(trail.indexOf(folder)), folder];
+        if (done.has(folder)) return undefined;
+        for (const next of edges.get(folder) ?? []) {
+            const cycle = walk(next, [...trail, folder]);
+            if (cycle) return cycle;
+        }
+        done.add(folder);
+        return undefined;
+    };
+    for (const folder of edges.keys()) {
+        const cycle = walk(folder, []);
+        if (cycle) return cycle;
+    }
+    return undefined;
+}
+
+function folderGraph(imports: [file: string, specifier: string][]): Map<string, Set<string>> {
+    const edges = new Map<string, Set<string>>();
+    for (const [file, specifier] of imports) {
+        const from = file.split("/")[0];
+        const to = targetFolder(file, specifier);
+        if (to === undefined || to === from) continue;
+        edges.set(from, (edges.get(from) ?? new Set()).add(to));
+    }
+    return edges;
+}
+
+test("the program's folders import each other without a cycle", () => {
+    const all = [...LAYERS, "stacks", "policy", "tools"].flatMap(sources);
+    const graph = folderGraph(all.flatMap((file) => importsOf(file, fs.readFileSync(path.join(ROOT, file), "utf8")).map((s) => [file, s] as [string, string])));
+    // The graph is the real one: the edge reads config into the model and wires the components.
+    expect([...(graph.get("stacks") ?? [])]).toEqual(expect.arrayContaining(["model", "components"]));
+    expect(folderCycle(graph)).toBeUndefined();
+});
+
+test("the cycle check finds a cycle through several folders, and none in a diamond", () => {
+    const cyclic = folderGraph([["stacks/a.ts", "../components/b"], ["components/b.ts", "../planners/c"], ["planners/c.ts", "../stacks/config/d"], ["planners/e.ts", "yaml"]]);
+    expect(folderCycle(cyclic)).toEqual(["stacks", "components", "planners", "stacks"]);
+    const diamond = folderGraph([["stacks/a.ts", "../components/b"], ["stacks/a.ts", "../planners/c"], ["components/b.ts", "../model"], ["planners/c.ts", "../model/x"], ["model/x.ts", "./y"]]);
+    expect(folderCycle(diamond)).toBeUndefined();
+});
