@@ -23,7 +23,7 @@ export async function recoverEtcd(ctx: RunContext, controlPlanes: NodeTarget[], 
     const sha256 = createHash("sha256").update(fs.readFileSync(snapshot)).digest("hex");
     await checkTalosctl([talosVersion]);
     const [first] = controlPlanes;
-    ctx.log(`restore: waiting for etcd on ${controlPlanes.map((c) => c.hostname).join(", ")} to wait for a bootstrap`);
+    ctx.log(`restore: waiting until etcd on ${controlPlanes.map((c) => c.hostname).join(", ")} is ready for a bootstrap (service etcd: Preparing)`);
     let running: NodeTarget | undefined;
     await ctx.waitFor("every control plane's etcd in Preparing", ctx.timings.nodeMs, async () => {
         const waiting: string[] = [];
