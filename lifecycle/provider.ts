@@ -125,11 +125,18 @@ function outputs(inputs: RolloutInputs, result: RolloutResult, previous?: Rollou
  * --replace`, a new name) by creating the new one and deleting the old one afterwards, possibly in
  * a later run if the first is interrupted. Each create records its generation here; a delete whose
  * generation is not the recorded one is the old half of a replacement and must leave the nodes
- * alone, or the replacement would reset every node (resetOnDestroy). The file sits in the checkout
- * with the log: a delete run from another checkout finds none and acts as a destroy.
+ * alone, or the replacement would reset every node (resetOnDestroy). A rollout recorded before
+ * generations existed has none: once another one is recorded, its delete is the old half too, and
+ * its next update gives it one. The file sits in the checkout with the log: a delete run from
+ * another checkout finds none and acts as a destroy.
  */
 export function generationFile(projectDir: string, cluster: string): string {
     return path.join(projectDir, ".platform", cluster, "rollout-generation");
+}
+
+function recordGeneration(projectDir: string, cluster: string, generation: string): void {
+    fs.mkdirSync(path.dirname(generationFile(projectDir, cluster)), { recursive: true });
+    fs.writeFileSync(generationFile(projectDir, cluster), `${generation}\n`);
 }
 
 function recordedGeneration(projectDir: string, cluster: string): string | undefined {
@@ -148,13 +155,16 @@ export async function create(inputs: RolloutInputs) {
     );
     // Recorded once the resource exists: a failed create leaves the current one current.
     const generation = crypto.randomUUID();
-    fs.mkdirSync(path.dirname(generationFile(inputs.projectDir, cluster)), { recursive: true });
-    fs.writeFileSync(generationFile(inputs.projectDir, cluster), `${generation}\n`);
+    recordGeneration(inputs.projectDir, cluster, generation);
     return { id: cluster, outs: outputs(inputs, result, undefined, generation) };
 }
 
 export async function update(_id: string, olds: RolloutOutputs, news: RolloutInputs) {
-    if (same(olds.achieved, news.desired)) return { outs: outputs(news, { achieved: olds.achieved, ...(olds.verified === false ? { verified: false as const } : {}) }, olds) };
+    // The engine updates only the current rollout: it is recorded as such (also in a checkout that
+    // has no record yet), with a generation if it was created before generations existed.
+    const generation = olds.generation ?? crypto.randomUUID();
+    recordGeneration(news.projectDir, news.desired.cluster, generation);
+    if (same(olds.achieved, news.desired)) return { outs: outputs(news, { achieved: olds.achieved, ...(olds.verified === false ? { verified: false as const } : {}) }, olds, generation) };
     const file = logFile(news.projectDir, news.desired.cluster);
     // A target recorded without looking at the nodes is no baseline: the run checks them live.
     const previous = olds.verified === false ? {} : { previous: olds.achieved };
@@ -162,15 +172,15 @@ export async function update(_id: string, olds: RolloutOutputs, news: RolloutInp
         { operation: "update", ...previous, desired: news.desired, configs: news.configs, talosconfig: news.talosconfig, policy: policyFrom(news), logFile: file },
         makeLog(news.desired.cluster, file),
     );
-    return { outs: outputs(news, result, olds) };
+    return { outs: outputs(news, result, olds, generation) };
 }
 
 export async function remove(_id: string, olds: RolloutOutputs) {
     const cluster = olds.achieved.cluster;
     const file = logFile(olds.projectDir, cluster);
     const current = recordedGeneration(olds.projectDir, cluster);
-    if (olds.generation && current && current !== olds.generation) {
-        makeLog(cluster, file)(`this rollout (${olds.generation}) was replaced by ${current}: its delete leaves the nodes alone`);
+    if (current && current !== olds.generation) {
+        makeLog(cluster, file)(`this rollout (${olds.generation ?? "recorded before generations"}) was replaced by ${current}: its delete leaves the nodes alone`);
         return;
     }
     await runRollout({ operation: "delete", desired: olds.achieved, configs: {}, talosconfig: olds.talosconfig, policy: policyFrom(olds), logFile: file }, makeLog(cluster, file));

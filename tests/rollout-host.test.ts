@@ -4,6 +4,7 @@ import { startSimCluster, type SimCluster } from "./support/sim";
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { callProvider, serializedBy, type HostAnswer, type HostCallOptions } from "./support/provider-host";
 import { currentTarget, ROOT, withTalos } from "./support/rollout";
+import { generationFile } from "../lifecycle/provider";
 
 /**
  * The Rollout resource through Pulumi's dynamic-provider host, for real: its provider serialized by
@@ -128,6 +129,22 @@ test("diff: the checkout's location is no change, a renewed talosconfig only rew
     // Progress went to the cluster's log file under .platform/ in the project.
     expect(fs.readFileSync(path.join(ROOT, ".platform", "sim", "rollout.log"), "utf8")).toContain("cp-3: back");
 }, 90_000);
+
+test("a rollout recorded before generations: its update gives it one; once replaced, its delete resets no node", async () => {
+    const now = currentTarget(sim, "1.34.1");
+    const resetting = { ...inputs(now), policy: { ...inputs(now).policy, resetOnDestroy: true } };
+    const { generation: _none, ...legacy } = (await call("create", [resetting])).result.outs;
+    // A checkout with no record (another machine, or state from before generations).
+    fs.rmSync(generationFile(ROOT, "sim"));
+    const updated = (await call("update", ["sim", legacy, resetting])).result.outs;
+    expect(updated.generation).toMatch(/^[0-9a-f-]{36}$/);
+    expect(fs.readFileSync(generationFile(ROOT, "sim"), "utf8").trim()).toBe(updated.generation);
+    // `pulumi up --replace` of the legacy rollout: the replacement is created, the legacy one deleted.
+    const replaced = await call("create", [resetting], { then: { method: "delete", args: ["sim", legacy] } });
+    expect(replaced.error).toBeUndefined();
+    expect(sim.events.filter((e) => e.op.startsWith("reset"))).toEqual([]);
+    expect(sim.nodes().every((n) => n.configured)).toBe(true);
+}, 120_000);
 
 test("a replaced rollout: the old one's delete, in the same run or a later one, resets no node; the current one's delete does (resetOnDestroy)", async () => {
     const now = currentTarget(sim, "1.34.1");
