@@ -34,12 +34,23 @@ function talosctlError(args: string[], result: CommandResult): TalosctlError {
 /**
  * What a failed apply-config said, without the configuration: its output (stderr since v1.11,
  * stdout before, SOURCES.md §9) carries the mode details and diffs, which hold keys and tokens, and
- * a refused no-reboot apply appends the diff to the error itself. Only the error line is kept, cut
- * before any diff.
+ * a refused no-reboot apply appends the diff to the error itself. Only the error line is kept, with
+ * the causes a per-node error lists under it ("1 error occurred:" then "\t* <node>: <error>"),
+ * each cut before any diff.
  */
 function applyConfigError(result: CommandResult): string {
-    const line = `${result.stderr}\n${result.stdout}`.split("\n").find((l) => /^(error|rpc error)\b/i.test(l.trim()));
-    return line ? line.trim().replace(/[:,]?\s*diff:.*$/is, "").slice(0, 500) : "its output is not shown, as it holds configuration values";
+    const lines = `${result.stderr}\n${result.stdout}`.split("\n");
+    const at = lines.findIndex((l) => /^(error|rpc error)\b/i.test(l.trim()));
+    if (at < 0) return "its output is not shown, as it holds configuration values";
+    const causes: string[] = [];
+    for (const line of lines.slice(at + 1)) {
+        if (!line.startsWith("\t* ")) break;
+        causes.push(line.slice(3));
+    }
+    return [lines[at]!, ...causes]
+        .map((l) => l.trim().replace(/[:,]?\s*diff:.*$/is, ""))
+        .join(" ")
+        .slice(0, 500);
 }
 
 export function isTalosctlError(err: unknown): err is TalosctlError {
