@@ -55,6 +55,10 @@ export function collectUserPatches(facts: PatchFacts, problems: Problems): UserP
 
     const dir = path.join(facts.root, facts.cluster);
     if (!fs.existsSync(dir)) return out;
+    if (!fs.statSync(dir).isDirectory()) {
+        problems.add(rel(dir), undefined, `is a file; talos/${facts.cluster}/ must be a folder holding ${CLUSTER_DIRS.join("/, ")}/; see talos/README.md`);
+        return out;
+    }
     for (const entry of listed(dir)) {
         const full = path.join(dir, entry);
         if (entry === "README.md") continue;
