@@ -3,6 +3,7 @@ import { fatal, type RunContext } from "./context";
 import { drain } from "./drain";
 import { matches, removeDeadMember, waitMaintenance } from "./destroy";
 import { waitHealthy, waitStable } from "./health";
+import { formatDuration } from "../readiness/poll";
 
 /**
  * What the rollout does to one node, each step checked against the live node first (a node already
@@ -15,11 +16,16 @@ const isCp = (n: NodeTarget) => n.role === "controlplane";
 /** Called right before the first risky control-plane step of a run (takes the etcd snapshot). */
 export type BeforeRisk = (node: NodeTarget, what: string) => Promise<void>;
 
-/** Waits until a node has rebooted (new boot id), runs and is Ready; optionally checks what it runs. */
-async function waitBack(ctx: RunContext, n: NodeTarget, bootBefore: string, members: NodeTarget[], expect?: ClusterTarget["talos"]): Promise<void> {
+/**
+ * Waits until a node has rebooted (new boot id), runs and is Ready; optionally checks what it runs.
+ * The node timeout counts from the request that made it go (`requestedAt`, epoch ms): a v1.13
+ * client's upgrade call waits for the install, which is part of the node's time.
+ */
+async function waitBack(ctx: RunContext, n: NodeTarget, bootBefore: string, members: NodeTarget[], request: { kind: "upgrade" | "reboot"; at: number }, expect?: ClusterTarget["talos"]): Promise<void> {
     const kube = await ctx.kube(members.filter(isCp));
     ctx.log(`${n.hostname}: waiting for it to come back`);
-    await ctx.waitFor(`${n.hostname} back from its reboot`, ctx.timings.nodeMs, async () => {
+    const what = `${n.hostname} back from its ${request.kind} (node timeout ${formatDuration(ctx.timings.nodeMs)} from the request)`;
+    await ctx.waitFor(what, Math.max(request.at + ctx.timings.nodeMs - Date.now(), 0), async () => {
         let boot: string;
         try {
             boot = await ctx.talos.bootId(n.ip);
@@ -92,8 +98,9 @@ export async function upgradeNode(ctx: RunContext, n: NodeTarget, target: Cluste
         n,
         members,
         async (bootBefore) => {
+            const at = Date.now();
             await ctx.talos.upgrade(n.ip, target.image, ctx.timings.nodeMs);
-            await waitBack(ctx, n, bootBefore, members, target);
+            await waitBack(ctx, n, bootBefore, members, { kind: "upgrade", at }, target);
         },
         what,
     );
@@ -126,8 +133,9 @@ export async function applyConfig(ctx: RunContext, n: NodeTarget, members: NodeT
         members,
         async (bootBefore) => {
             await ctx.talos.applyConfig(n.ip, file, "staged");
+            const at = Date.now();
             await ctx.talos.reboot(n.ip);
-            await waitBack(ctx, n, bootBefore, members);
+            await waitBack(ctx, n, bootBefore, members, { kind: "reboot", at });
             if ((await ctx.talos.dryRun(n.ip, file)) !== "unchanged") {
                 throw new Error(`${n.hostname} rebooted but does not run the staged configuration; check talosctl -n ${n.ip} get machineconfig`);
             }

@@ -133,6 +133,25 @@ test("the upgrade call is bounded by the timeout it is given, not the command ti
     expect(sim.events.filter((e) => e.source === "talosctl" && ["cordon", "uncordon", "evict"].includes(e.op))).toEqual([]);
 }, 60_000);
 
+test("the node timeout counts from the upgrade request, the install inside it included: a node that never returns fails then, not an install later", async () => {
+    const before = await start("v1.13.0", "v1.13.1", { upgradeInstallMs: 1500 });
+    sim.faults.neverReturns("cp-1");
+    const timings = { ...request(sim, "update", undefined, before).policy.timings, nodeMs: 2000 };
+    const run = await runCli(sim, request(sim, "update", before.target, withTalos(before, "v1.13.1"), { timings }));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/rollout failed: cp-1 back from its upgrade \(node timeout 2s from the request\): not ready after [\d.]+s \(\d+ attempts\); last failure: the Talos API does not answer/);
+    const requested = sim.events.find((e) => e.op === "upgrade-requested" && e.node === "cp-1")!;
+    const installed = sim.events.find((e) => e.op === "upgrade-installed" && e.node === "cp-1")!;
+    expect(installed.at - requested.at).toBeGreaterThanOrEqual(1500);
+    // The last look at cp-1 starts within the 2 s (plus a process start); counted from the end of
+    // the install it would come 1.5 s later.
+    const looks = sim.events.filter((e) => e.node === "cp-1" && e.source === "talosctl" && e.seq > installed.seq);
+    expect(looks.length).toBeGreaterThan(0);
+    expect(looks[looks.length - 1]!.at - requested.at).toBeLessThan(2000 + 700);
+    expect(sim.events.filter((e) => e.op === "upgrade-requested").map((e) => e.node)).toEqual(["cp-1"]);
+    expect(cordonedAtEnd(sim)).toEqual([]);
+}, 60_000);
+
 test("what counts as a started upgrade: the legacy ack or the new API's `upgrade completed` for that node; a skew WARNING alone is no refusal", () => {
     const skew = "WARNING: 10.0.0.11: server version 1.13.0 is older than client version 1.13.1\n";
     const table = "NODE        ACK                        STARTED\n10.0.0.11   Upgrade request received   2026-11-30 15:13:47.123456789 +0000 UTC m=+0.123456789\n";

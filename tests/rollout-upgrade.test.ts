@@ -86,7 +86,7 @@ test("a node that comes back on the old version stops the rollout; nothing after
     sim.faults.comesBackOn("cp-1", { version: "v1.11.6" });
     const run = await runCli(sim, request(sim, "update", before.target, withTalos(before, "v1.12.1")));
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain("rollout failed: cp-1 back from its reboot: cp-1 came back on Talos v1.11.6 (schematic " + SCHEMATIC + ") instead of v1.12.1");
+    expect(run.stderr).toContain("rollout failed: cp-1 back from its upgrade (node timeout 4s from the request): cp-1 came back on Talos v1.11.6 (schematic " + SCHEMATIC + ") instead of v1.12.1");
     expect(new Set(sim.events.filter(disruptive).map((e) => e.node))).toEqual(new Set(["cp-1"]));
     expect(cordonedAtEnd(sim)).toEqual([]);
 }, 60_000);
@@ -97,7 +97,7 @@ test("a node that never returns from its upgrade stops the rollout at the node t
     const req = request(sim, "update", before.target, withTalos(before, "v1.12.1"), { timings: { ...request(sim, "update", undefined, before).policy.timings, nodeMs: 1500 } });
     const run = await runCli(sim, req);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/rollout failed: cp-2 back from its reboot: not ready after 1\.5s \(\d+ attempts\); last failure: the Talos API does not answer/);
+    expect(run.stderr).toMatch(/rollout failed: cp-2 back from its upgrade \(node timeout 1\.5s from the request\): not ready after 1\.\ds \(\d+ attempts\); last failure: the Talos API does not answer/);
     // cp-1 done, cp-2 down for good, cp-3 and the worker never disrupted.
     expect(sim.nodes().map((n) => [n.hostname, n.version])).toEqual([
         ["cp-1", "v1.12.1"],
@@ -116,7 +116,7 @@ test("a schematic change whose node comes back on the old schematic stops the ro
     sim.faults.comesBackOn("cp-1", { schematic: SCHEMATIC });
     const run = await runCli(sim, request(sim, "update", before.target, withTalos(before, "v1.11.6", NEW)));
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`rollout failed: cp-1 back from its reboot: cp-1 came back on Talos v1.11.6 (schematic ${SCHEMATIC}) instead of v1.11.6 (schematic ${NEW})`);
+    expect(run.stderr).toContain(`rollout failed: cp-1 back from its upgrade (node timeout 4s from the request): cp-1 came back on Talos v1.11.6 (schematic ${SCHEMATIC}) instead of v1.11.6 (schematic ${NEW})`);
     expect(new Set(sim.events.filter(disruptive).map((e) => e.node))).toEqual(new Set(["cp-1"]));
     expect(cordonedAtEnd(sim)).toEqual([]);
 }, 60_000);
