@@ -68,6 +68,12 @@ test("upgrades one node at a time, control planes first, each behind the gate, a
     expect(snapshot.seq).toBeLessThan(sim.events.find((e) => e.op === "upgrade-requested")!.seq);
     expect(run.result!.snapshot!.sha256).toBe(createHash("sha256").update(fs.readFileSync(run.result!.snapshot!.path)).digest("hex"));
     expect(run.result!.achieved).toEqual(desired.target);
+
+    // The new configurations (new installer image; with a minor, the new contract) reach the nodes
+    // only once every node runs the new version: no node gets one while another is on the old.
+    const applied = sim.events.filter((e) => e.op === "config-applied" || e.op === "config-staged");
+    expect(new Set(applied.map((e) => e.node))).toEqual(new Set(["cp-1", "cp-2", "cp-3", "w-1"]));
+    expect(applied[0]!.seq).toBeGreaterThan(ups[ups.length - 1]!.seq);
 }, 60_000);
 
 test("a PodDisruptionBudget that blocks the drain stops the rollout naming the pod; the node is uncordoned and the rest untouched", async () => {
