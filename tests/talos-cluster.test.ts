@@ -63,6 +63,8 @@ describe.each(Object.entries(stacks))("stack %s", (stack, { hosts, ips }) => {
             expect(isSecretAt(apply.rawInputs, "machineConfigurationInput")).toBe(true);
             // Deleting an apply never resets a machine: the rollout takes nodes out (etcd leave first).
             expect(apply.inputs.onDestroy).toEqual({ reset: false, graceful: false, reboot: false });
+            // Replaced (`pulumi up --replace`, a new provider release): never two applies for one machine.
+            expect(apply.deleteBeforeReplace).toBe(true);
             expect(ev().recording.isOrderedAfter(apply, rollout)).toBe(true);
             for (const other of applies.slice(i + 1)) expect(ev().recording.areIndependent(apply, other)).toBe(true);
         });

@@ -149,6 +149,7 @@ function recordOf(req: any, urn: string, type: string, name: string, custom: boo
         deletedWith: read ? undefined : req.getDeletedwith() || undefined,
         protect: read ? false : req.getProtect() === true,
         retainOnDelete: read ? false : req.getRetainondelete() === true,
+        deleteBeforeReplace: read ? false : req.getDeletebeforereplace() === true,
         ignoreChanges: read ? [] : req.getIgnorechangesList(),
         replaceOnChanges: read ? [] : req.getReplaceonchangesList(),
         additionalSecretOutputs: req.getAdditionalsecretoutputsList(),

@@ -30,6 +30,8 @@ export interface RecordedResource {
     deletedWith?: string;
     protect: boolean;
     retainOnDelete: boolean;
+    /** A replacement deletes the old resource before it creates the new one. */
+    deleteBeforeReplace: boolean;
     ignoreChanges: string[];
     replaceOnChanges: string[];
     additionalSecretOutputs: string[];
