@@ -18,7 +18,7 @@ export type BeforeRisk = (node: NodeTarget, what: string) => Promise<void>;
 
 /**
  * Waits until a node has rebooted (new boot id), runs and is Ready; optionally checks what it runs.
- * The node timeout counts from the request that made it go (`requestedAt`, epoch ms): a v1.13
+ * The node timeout counts from the request that made it go (`request.at`, epoch ms): a v1.13
  * client's upgrade call waits for the install, which is part of the node's time.
  */
 async function waitBack(ctx: RunContext, n: NodeTarget, bootBefore: string, members: NodeTarget[], request: { kind: "upgrade" | "reboot"; at: number }, expect?: ClusterTarget["talos"]): Promise<void> {
