@@ -64,30 +64,21 @@ export function runPolicies(policies: Policy[], recording: Pick<Recording, "reso
                 result.notApplicable.push(err.reason);
             }
         };
+        // The stack's resources carry their outputs; the recording has inputs, which is all these policies read.
+        const resources: PolicyResource[] = analyzed.map((r) => ({
+            type: r.type,
+            props: unknownCheckingProxy(r.inputs),
+            urn: r.urn,
+            name: r.name,
+            opts: resourceOptions(r, options),
+            ...providerOf(r, byUrn),
+        }));
         if ("validateResource" in policy) {
-            for (const r of analyzed) {
-                const args: ResourceValidationArgs = {
-                    type: r.type,
-                    props: unknownCheckingProxy(r.inputs),
-                    urn: r.urn,
-                    name: r.name,
-                    opts: resourceOptions(r, options),
-                    ...providerOf(r, byUrn),
-                    getConfig,
-                    notApplicable,
-                };
+            for (const r of resources) {
+                const args: ResourceValidationArgs = { ...r, getConfig, notApplicable };
                 guard(() => policy.validateResource(args, (message, urn) => report(message, urn ?? r.urn)));
             }
         } else {
-            // The stack's resources carry their outputs; the recording has inputs, which is all these policies read.
-            const resources: PolicyResource[] = analyzed.map((r) => ({
-                type: r.type,
-                props: unknownCheckingProxy(r.inputs),
-                urn: r.urn,
-                name: r.name,
-                opts: resourceOptions(r, options),
-                ...providerOf(r, byUrn),
-            }));
             const args: StackValidationArgs = { resources, getConfig, notApplicable };
             guard(() => policy.validateStack(args, report));
         }
