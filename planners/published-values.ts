@@ -119,13 +119,13 @@ function select(tree: Record<string, unknown>, paths: string[][], prefix: string
         const isCut = paths.some((c) => c.length === path.length && c.every((k, i) => path[i] === k));
         const above = paths.some((c) => c.length > path.length && path.every((k, i) => c[i] === k));
         if (isCut) {
-            if (keepCut) out[key] = value;
+            if (keepCut) setOwn(out, key, value);
         } else if (above && isMap(value)) {
             const part = select(value, paths, path, keepCut);
             // An object left empty only because its secret leaves moved out is not published.
-            if (Object.keys(part).length > 0) out[key] = part;
+            if (Object.keys(part).length > 0) setOwn(out, key, part);
         } else if (!keepCut) {
-            out[key] = value;
+            setOwn(out, key, value);
         }
     }
     return out;
@@ -149,8 +149,16 @@ export function splitSecretLeaves(values: Record<string, unknown>, secretPaths: 
 export function mergeValues(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
     const out: Record<string, unknown> = { ...a };
     for (const [key, value] of Object.entries(b)) {
-        const base = out[key];
-        out[key] = isMap(value) && isMap(base) ? mergeValues(base, value) : value;
+        const base = Object.prototype.hasOwnProperty.call(out, key) ? out[key] : undefined;
+        setOwn(out, key, isMap(value) && isMap(base) ? mergeValues(base, value) : value);
     }
     return out;
+}
+
+/**
+ * Sets a key as an own property, whatever its name: values are user data, and `out[key] = v` with
+ * the key `__proto__` would set the object's prototype instead (the key would vanish).
+ */
+function setOwn(out: Record<string, unknown>, key: string, value: unknown): void {
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
 }

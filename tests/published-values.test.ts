@@ -167,6 +167,16 @@ describe("splitting the secret leaves out", () => {
         fc.assert(fc.property(tree, (values) => expect(splitSecretLeaves(values, [])).toEqual({ plain: values, secret: {} })));
     });
 
+    test("a key named __proto__ is kept as a key on both sides and through the merge (fast-check found it lost)", () => {
+        const values = JSON.parse('{"__proto__": {"a": "1", "key": "S0VZ"}, "b": "2"}') as Record<string, unknown>;
+        const { plain, secret } = splitSecretLeaves(values, [["__proto__", "key"]]);
+        expect(Object.keys(plain)).toEqual(["__proto__", "b"]);
+        expect(Object.getPrototypeOf(plain)).toBe(Object.prototype);
+        expect(Object.keys(secret)).toEqual(["__proto__"]);
+        expect(mergeValues(plain, secret)).toEqual(values);
+        expect(Object.keys(mergeValues(plain, secret)["__proto__"] as object).sort()).toEqual(["a", "key"]);
+    });
+
     test("Cilium's CA: the key alone moves, the certificate stays", () => {
         const values = { cluster: { name: "infra" }, tls: { ca: { cert: "Q0VSVA==", key: "S0VZ" } }, hubble: { enabled: true } };
         expect(splitSecretLeaves(values, [["tls", "ca", "key"]])).toEqual({
