@@ -67,7 +67,9 @@ function leafPaths(v: unknown, prefix: (string | number)[] = []): ValuesPath[] {
     return [prefix];
 }
 
-const at = (v: unknown, path: ValuesPath): unknown => path.reduce<unknown>((cur, k) => (cur !== null && typeof cur === "object" ? (cur as Record<string, unknown>)[String(k)] : undefined), v);
+/** The value at `path`, own keys only (a key such as `toString` must not find Object.prototype's). */
+const at = (v: unknown, path: ValuesPath): unknown =>
+    path.reduce<unknown>((cur, k) => (cur !== null && typeof cur === "object" && Object.prototype.hasOwnProperty.call(cur, String(k)) ? (cur as Record<string, unknown>)[String(k)] : undefined), v);
 
 /** A tree with some of its leaf paths picked as secret. */
 const withSecrets = tree.chain((values) => {
